@@ -1,0 +1,6 @@
+//! Reads Alpine and Wolfi package repositories exactly as apko does.
+//!
+//! Not for: the image configuration (`config`) or installing files into a root filesystem
+//! (`build`). Reproduces reference/apko-format.md §4 and §5.
+
+pub mod version;

@@ -1,0 +1,1 @@
+//! apk package versions: parsing and ordering with apko's rules.

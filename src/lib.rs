@@ -1,0 +1,17 @@
+//! receipts: reproducible apko images, checkable by anyone.
+//!
+//! The library behind two thin binaries: `oras-lock` pins a floating apko configuration at
+//! release time, and `cosign-rebuild` builds, attests and audits images from a locked one.
+//!
+//! Module map (data flows top to bottom):
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
+//! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
+//! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
+#![warn(missing_docs)]
+
+pub mod apk;
+pub mod cli;
+pub mod compress;
