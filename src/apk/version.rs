@@ -56,7 +56,7 @@ pub enum PostSuffix {
 }
 
 /// A parsed apk version. Equality and order are apko's `CompareVersions`, so `1.01 == 1.1`.
-#[derive(Debug, Clone, Hash)]
+#[derive(Debug, Clone)]
 pub struct Version {
     numbers: Vec<u64>,
     letter: u8,
