@@ -1,4 +1,9 @@
 //! The integration test binary: one module per flow, a shared `support` harness.
 
+mod apk_archive;
+mod apk_index;
+mod apk_installed;
+mod apk_repository;
+mod apk_solver;
 mod apk_version;
 mod support;

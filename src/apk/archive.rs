@@ -1,0 +1,1 @@
+//! Reading .apk v2 package files: member splitting and integrity checks.

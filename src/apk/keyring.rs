@@ -1,0 +1,1 @@
+//! Trusted signing keys, looked up by file name.

@@ -1,0 +1,1 @@
+//! .PKGINFO parsing with gopkg.in/ini.v1's quirks.

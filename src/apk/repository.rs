@@ -1,0 +1,1 @@
+//! Package repositories: local, file:// and http(s):// sources and the download cache.

@@ -1,0 +1,1 @@
+//! APKINDEX.tar.gz archives: reading the signed index and checking its signatures.

@@ -1,0 +1,1 @@
+//! Writing signed .apk v2 packages and APKINDEX archives (test support).
