@@ -32,6 +32,7 @@ const PURE: &[&str] = &[
     "apk/solver",
     "apk/solver.rs",
     "build/tar.rs",
+    "build/tar",
     "compress",
 ];
 
