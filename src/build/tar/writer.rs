@@ -14,7 +14,8 @@ use std::io::{Read, Write};
 
 /// Writes a tar stream entry by entry; [`Writer::finish`] adds the two zero blocks.
 ///
-/// Memory stays bounded: entry data is copied through a fixed buffer.
+/// Memory stays bounded: entry data is copied through a fixed buffer. After an error the
+/// stream may end inside an entry (as with Go's sticky writer errors): discard it.
 #[derive(Debug)]
 pub struct Writer<W: Write> {
     inner: W,
