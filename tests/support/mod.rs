@@ -29,4 +29,5 @@ pub fn data(relative: &str) -> PathBuf {
     path
 }
 
+pub mod http;
 pub mod signed;
