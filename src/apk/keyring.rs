@@ -86,6 +86,13 @@ impl fmt::Display for KeyName {
     }
 }
 
+// Lets the keyring be searched by `&str`; ordering and equality are the same as `String`'s.
+impl std::borrow::Borrow<str> for KeyName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Trusted RSA public keys by file name.
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
@@ -176,12 +183,6 @@ impl Keyring {
     /// Whether no key is trusted.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
-    }
-}
-
-impl std::borrow::Borrow<str> for KeyName {
-    fn borrow(&self) -> &str {
-        &self.0
     }
 }
 

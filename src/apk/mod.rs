@@ -19,6 +19,6 @@ pub mod writer;
 pub use constraint::{Constraint, Operator};
 pub use index::Index;
 pub use keyring::{KeyName, Keyring};
-pub use repository::{Fetcher, Repository, RepositoryIndex};
 pub use package::Package;
+pub use repository::{Fetcher, Repository, RepositoryIndex};
 pub use version::Version;

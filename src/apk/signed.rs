@@ -259,17 +259,17 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
 /// apko, which stops at the tar's end: every member is read to its end, so a truncated trailer or
 /// trailing garbage is an error rather than silently ignored.
 pub fn read_unverified(bytes: &[u8], location: &str) -> Result<Index, Error> {
-    let mut index = Index::default();
+    let mut parsed = Index::default();
     let mut archive = tar::Archive::new(Members::new(bytes, Scope::AllMembers));
     let read = visit_entries(&mut archive, location, |name, contents| {
         match name.as_str() {
             "APKINDEX" => {
-                index.packages = index::parse_text(&contents).map_err(|source| Error::Text {
+                parsed.packages = index::parse_text(&contents).map_err(|source| Error::Text {
                     index: location.to_owned(),
                     source,
                 })?;
             }
-            "DESCRIPTION" => index.description = String::from_utf8_lossy(&contents).into_owned(),
+            "DESCRIPTION" => parsed.description = String::from_utf8_lossy(&contents).into_owned(),
             _ if name.starts_with(".SIGN.") => {}
             _ => {
                 return Err(Error::UnexpectedEntry {
@@ -281,7 +281,7 @@ pub fn read_unverified(bytes: &[u8], location: &str) -> Result<Index, Error> {
         Ok(())
     });
     archive.into_inner().close(read, location)?;
-    Ok(index)
+    Ok(parsed)
 }
 
 /// Splits `.SIGN.<type>.<key>` into type and key, where the key must end in `.rsa.pub`
