@@ -39,13 +39,17 @@ fn package<'a>(index: &'a RepositoryIndex, name: &str) -> &'a Package {
     found.expect("package is in the index")
 }
 
-/// `<cache>/<Go url.QueryEscape of the repository URL>/x86_64`, as apko lays it out.
+/// `<cache>/<first 8 hex of SHA-1 of the repository URL>`, apk's naming.
+fn repository_dir(url: &str) -> String {
+    use sha1::Digest as _;
+    hex::encode(&sha1::Sha1::digest(url.trim_end_matches('/').as_bytes())[..4])
+}
+
+/// `<cache>/<repository dir>/x86_64`.
 fn cache_arch_dir(cache: &Path, server: &Server) -> PathBuf {
-    let escaped = server
-        .url("/packages")
-        .replace(':', "%3A")
-        .replace('/', "%2F");
-    cache.join(escaped).join("x86_64")
+    cache
+        .join(repository_dir(&server.url("/packages")))
+        .join("x86_64")
 }
 
 #[test]
@@ -419,7 +423,7 @@ fn a_package_that_does_not_match_its_checksum_is_refused_naming_the_url() {
 }
 
 #[test]
-fn keys_may_be_urls_and_are_cached_like_apko() {
+fn keys_may_be_urls_and_are_cached() {
     let server = Server::serve(&cli());
     server.set_etags(Etags::Fixed("test-etag".into()));
     let cache = tempfile::tempdir().expect("temp");
@@ -429,10 +433,9 @@ fn keys_may_be_urls_and_are_cached_like_apko() {
         .expect("key by URL");
     let names: Vec<_> = keys.names().map(|name| name.as_str()).collect();
     assert_eq!(names, ["melange.rsa.pub"]);
-    let escaped_host = server.url("/").replace(':', "%3A").replace('/', "%2F");
     let cached = cache
         .path()
-        .join(escaped_host)
+        .join(repository_dir(&server.url("/")))
         .join("packages/melange.rsa.pub/ORSXG5BNMV2GCZY=.etag");
     assert_eq!(
         std::fs::read(&cached).expect("cached key"),
@@ -454,11 +457,10 @@ fn keys_may_be_urls_and_are_cached_like_apko() {
         .fetch_keyring(&[url.as_str()], Path::new("/"))
         .expect("key at the top of a host");
     assert_eq!(keys.len(), 1);
-    let escaped_host = top.url("/").replace(':', "%3A").replace('/', "%2F");
     assert!(
         cache
             .path()
-            .join(escaped_host)
+            .join(repository_dir(&top.url("/")))
             .join("melange.rsa.pub/ORSXG5BNMV2GCZY=.etag")
             .is_file()
     );

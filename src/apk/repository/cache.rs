@@ -1,9 +1,10 @@
-//! The download cache's layout, apko's: `<root>/<QueryEscape(repo URL)>/<arch>/<file>`, with
+//! The download cache's layout: `<root>/<sha1(repo URL)[..8 hex]>/<arch>/<file>` (the repository
+//! directory named like apk's cache entries; below it apko's layout), with
 //! indexes kept as `…/<arch>/APKINDEX/<base32(ETag)>.tar.gz` and keys as
 //! `…/<file>.rsa.pub/<base32(ETag)>.etag`. Writes are atomic (temp file + rename).
 //!
 //! Not for: deciding what to fetch or trust (the parent module). Reproduces apko
-//! `pkg/apk/apk/cache.go` `cachePathFromURL`, `cacheFileFromEtag`, `etagFromResponse`,
+//! `pkg/apk/apk/cache.go` `cachePathFromURL` (below the repository directory), `cacheFileFromEtag`, `etagFromResponse`,
 //! `cacheDirFromFile` and `fetchOffline`.
 
 use std::io::Write as _;
@@ -75,8 +76,11 @@ impl Slot {
     }
 }
 
-/// apko's `cachePathFromURL`: the last two path elements stay, everything before them (scheme,
-/// credentials, host, repository path) becomes one query-escaped directory name.
+/// The cache path of a URL: the last two path elements (arch and file) stay, everything before
+/// them (scheme, host, repository path) is the repository, whose directory is named like apk's
+/// cache entries: the first 8 hex digits of the SHA-1 of the repository URL. Within it the layout
+/// is apko's `cachePathFromURL`. Credentials and queries never reach the name, so a cache can be
+/// shared and listed without leaking them.
 pub(super) fn path_for_url(root: &Path, url: &Url) -> Option<PathBuf> {
     // Go's filepath.Dir/Base clean the path: empty and `.` elements vanish, `..` pops.
     let mut elements: Vec<&str> = Vec::new();
@@ -97,25 +101,19 @@ pub(super) fn path_for_url(root: &Path, url: &Url) -> Option<PathBuf> {
     repository.set_query(None);
     repository.set_fragment(None);
     repository.set_path(&format!("/{}", elements.join("/")));
-    let mut path = root.join(query_escape(repository.as_str()));
+    repository.set_username("").ok()?;
+    repository.set_password(None).ok()?;
+    let mut path = root.join(repository_dir(repository.as_str()));
     path.extend(dir);
     path.push(file);
     Some(path)
 }
 
-/// Go's `url.QueryEscape`.
-fn query_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                escaped.push(char::from(byte));
-            }
-            b' ' => escaped.push('+'),
-            _ => escaped.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    escaped
+/// `sha1(url)[..4]` in hex: apk's naming of per-repository cache entries.
+pub(super) fn repository_dir(url: &str) -> String {
+    use sha1::Digest as _;
+    let digest = sha1::Sha1::digest(url.trim_end_matches('/').as_bytes());
+    hex::encode(&digest[..4])
 }
 
 /// apko's `etagFromResponse`: the ETag without quotes, base32 (RFC 4648, padded) so it is a safe
