@@ -28,6 +28,7 @@ const PURE: &[&str] = &[
     "apk/version.rs",
     "apk/constraint.rs",
     "apk/index.rs",
+    "apk/signed.rs",
     "apk/pkginfo.rs",
     "apk/solver",
     "apk/solver.rs",

@@ -30,3 +30,6 @@ pub fn data(relative: &str) -> PathBuf {
     assert!(path.exists(), "test data file missing: {}", path.display());
     path
 }
+
+pub mod http;
+pub mod signed;
