@@ -20,6 +20,7 @@
 
 mod block;
 mod hashing;
+mod pax;
 mod reader;
 mod writer;
 

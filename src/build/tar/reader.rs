@@ -7,7 +7,7 @@
 //! Reproduces Go `archive/tar` `reader.go` (`Next`, `readHeader`, `parsePAX`, `mergePAX`).
 
 use super::block::{self, Block, F_GNU, F_PAX, F_STAR, F_USTAR, F_V7, Formats};
-use super::writer::valid_pax_record;
+use super::pax::{parse_decimal, parse_pax_record, parse_pax_time};
 use super::{EntryType, Error, Format, Header, PaxRecords, Timestamp, display_name};
 use std::io::{self, Read};
 
@@ -376,31 +376,6 @@ fn to_format(format: Formats) -> Format {
     }
 }
 
-/// Go's `parsePAXRecord`: one `"<len> <key>=<value>\n"` record and the rest.
-fn parse_pax_record(s: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let space = s.iter().position(|&c| c == b' ')?;
-    let (len_text, rest) = (s.get(..space)?, s.get(space + 1..)?);
-    let n: i64 = std::str::from_utf8(len_text).ok()?.parse().ok()?;
-    if n < 5 || n > s.len() as i64 {
-        return None;
-    }
-    let n = usize::try_from(n - (len_text.len() as i64 + 1)).ok()?;
-    if n == 0 {
-        return None;
-    }
-    let record = rest.get(..n - 1)?;
-    if rest.get(n - 1) != Some(&b'\n') {
-        return None;
-    }
-    let remainder = rest.get(n..)?;
-    let eq = record.iter().position(|&c| c == b'=')?;
-    let (key, value) = (record.get(..eq)?, record.get(eq + 1..)?);
-    if !valid_pax_record(key, value) {
-        return None;
-    }
-    Some((key, value, remainder))
-}
-
 /// Go's `mergePAX`: standard records override header fields; all records are kept.
 fn merge_pax(hdr: &mut Header, records: PaxRecords) -> Result<(), ()> {
     for (key, value) in records.iter() {
@@ -423,36 +398,6 @@ fn merge_pax(hdr: &mut Header, records: PaxRecords) -> Result<(), ()> {
     }
     hdr.pax_records = records;
     Ok(())
-}
-
-fn parse_decimal(value: &[u8]) -> Result<i64, ()> {
-    std::str::from_utf8(value)
-        .map_err(|_| ())?
-        .parse()
-        .map_err(|_| ())
-}
-
-/// Go's `parsePAXTime`: `<seconds>[.<fraction>]`, fraction cut or padded to nine digits.
-fn parse_pax_time(value: &[u8]) -> Result<Timestamp, ()> {
-    let (secs_text, frac) = match value.iter().position(|&c| c == b'.') {
-        Some(i) => (&value[..i], &value[i + 1..]),
-        None => (value, &[][..]),
-    };
-    let secs = parse_decimal(secs_text)?;
-    if frac.is_empty() {
-        return Ok(Timestamp::from_seconds(secs));
-    }
-    if !frac.iter().all(u8::is_ascii_digit) {
-        return Err(());
-    }
-    let mut nanos: i64 = 0;
-    for i in 0..9 {
-        nanos = nanos * 10 + frac.get(i).map_or(0, |&d| i64::from(d - b'0'));
-    }
-    if secs_text.first() == Some(&b'-') {
-        nanos = -nanos;
-    }
-    Ok(Timestamp::from_parts(secs, nanos))
 }
 
 /// Whether Go would treat the entry as sparse (old GNU `S` or a GNU PAX sparse map).

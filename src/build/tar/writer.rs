@@ -8,6 +8,7 @@ use super::block::{
     self, Block, F_GNU, F_PAX, F_USTAR, Formats, MAX_SPECIAL_FILE_SIZE, NAME_SIZE, PREFIX_SIZE,
     ZERO_BLOCK,
 };
+use super::pax::{format_pax_record, format_pax_time, pax_header_name, valid_pax_record};
 use super::{EntryType, Error, Format, Header, PaxRecords, Timestamp, display_name};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -348,47 +349,6 @@ fn split_ustar_path(name: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((name.get(..i)?, name.get(i + 1..)?))
 }
 
-/// Go's `formatPAXTime`: seconds, then up to nine fraction digits without trailing zeros.
-fn format_pax_time(ts: Timestamp) -> String {
-    if ts.nanos == 0 {
-        return ts.seconds.to_string();
-    }
-    let (sign, secs, nanos) = if ts.seconds < 0 {
-        ("-", -(ts.seconds + 1), 1_000_000_000 - ts.nanos)
-    } else {
-        ("", ts.seconds, ts.nanos)
-    };
-    let text = format!("{sign}{secs}.{nanos:09}");
-    text.trim_end_matches('0').to_owned()
-}
-
-pub(super) fn valid_pax_record(key: &[u8], value: &[u8]) -> bool {
-    if key.is_empty() || key.contains(&b'=') {
-        return false;
-    }
-    match key {
-        b"path" | b"linkpath" | b"uname" | b"gname" => !block::has_nul(value),
-        _ => !block::has_nul(key),
-    }
-}
-
-/// `"<len> <key>=<value>\n"`, where `<len>` counts the whole record including itself.
-fn format_pax_record(key: &[u8], value: &[u8]) -> Vec<u8> {
-    let base = key.len() + value.len() + 3;
-    let mut size = base + base.to_string().len();
-    if size.to_string().len() + base != size {
-        size = base + size.to_string().len();
-    }
-    let mut record = Vec::with_capacity(size);
-    record.extend_from_slice(size.to_string().as_bytes());
-    record.push(b' ');
-    record.extend_from_slice(key);
-    record.push(b'=');
-    record.extend_from_slice(value);
-    record.push(b'\n');
-    record
-}
-
 /// Go's `templateV7Plus`: the fields USTAR, PAX and GNU headers share.
 fn template(
     h: &Header,
@@ -523,107 +483,9 @@ fn raw_file(name: &[u8], data: &[u8], flag: u8, format: Formats, out: &mut Vec<u
     out.extend_from_slice(&ZERO_BLOCK[..block::padding(data.len() as u64) as usize]);
 }
 
-/// `path.Join(dir, "PaxHeaders.0", file)` where `dir, file = path.Split(name)`.
-fn pax_header_name(name: &[u8]) -> Vec<u8> {
-    let split = name.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
-    let (dir, file) = name.split_at(split);
-    let mut joined = Vec::with_capacity(name.len() + 14);
-    for part in [dir, b"PaxHeaders.0", file] {
-        if part.is_empty() {
-            continue;
-        }
-        if !joined.is_empty() {
-            joined.push(b'/');
-        }
-        joined.extend_from_slice(part);
-    }
-    clean(&joined)
-}
-
-/// Go's `path.Clean`: lexical normalisation of `.`, `..` and repeated slashes.
-fn clean(path: &[u8]) -> Vec<u8> {
-    if path.is_empty() {
-        return b".".to_vec();
-    }
-    let rooted = path.first() == Some(&b'/');
-    let mut parts: Vec<&[u8]> = Vec::new();
-    for part in path.split(|&c| c == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                if parts.last().is_some_and(|p| *p != b"..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push(part);
-                }
-            }
-            _ => parts.push(part),
-        }
-    }
-    let mut out = Vec::with_capacity(path.len());
-    if rooted {
-        out.push(b'/');
-    }
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push(b'/');
-        }
-        out.extend_from_slice(part);
-    }
-    if out.is_empty() {
-        out.push(b'.');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pax_record_length_counts_itself() {
-        assert_eq!(format_pax_record(b"path", b"a"), b"9 path=a\n");
-        assert_eq!(format_pax_record(b"key", b"valu"), b"12 key=valu\n");
-        // 98 bytes of text plus a two-digit length would be 100, which needs three digits.
-        let record = format_pax_record(b"k", &[b'v'; 94]);
-        assert_eq!(record.len(), 101);
-        assert!(record.starts_with(b"101 k=v"));
-    }
-
-    #[test]
-    fn pax_header_names_follow_path_join() {
-        assert_eq!(pax_header_name(b"usr/bin/x"), b"usr/bin/PaxHeaders.0/x");
-        assert_eq!(pax_header_name(b"x"), b"PaxHeaders.0/x");
-        assert_eq!(pax_header_name(b"./a//b/"), b"a/b/PaxHeaders.0");
-        assert_eq!(pax_header_name(b"/abs/f"), b"/abs/PaxHeaders.0/f");
-    }
-
-    #[test]
-    fn clean_matches_go() {
-        for (input, want) in [
-            ("", "."),
-            ("a/../..", ".."),
-            ("/../a", "/a"),
-            ("a/./b/", "a/b"),
-            ("//", "/"),
-            ("../../x/..", "../.."),
-        ] {
-            assert_eq!(clean(input.as_bytes()), want.as_bytes(), "{input}");
-        }
-    }
-
-    #[test]
-    fn pax_times_drop_trailing_zeros_and_handle_negatives() {
-        assert_eq!(format_pax_time(Timestamp::from_seconds(-5)), "-5");
-        assert_eq!(
-            format_pax_time(Timestamp::from_parts(1, 500_000_000)),
-            "1.5"
-        );
-        assert_eq!(
-            format_pax_time(Timestamp::from_parts(-1, 250_000_000)),
-            "-0.75"
-        );
-    }
 
     #[test]
     fn ustar_split_needs_a_slash_in_range() {
