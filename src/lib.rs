@@ -8,7 +8,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
-//! | [`build`] | the Go-compatible tar writer and reader (later: the root filesystem, apko's own files, image assembly) |
+//! | [`build`] | the in-memory root filesystem and its assembly in apko's order, the layer walk, the Go-compatible tar writer and reader |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]

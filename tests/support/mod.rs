@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 pub mod installed;
+pub mod rootfs;
 
 /// The shared test data directory: `$RECEIPTS_TESTDATA`, or `../shared/testdata` beside the
 /// repository. A test that needs it fails when it is missing, loudly, in CI and everywhere else:
