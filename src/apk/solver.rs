@@ -24,18 +24,19 @@
 //!
 //! A world entry `!name` fails, as in apko, where it is looked up as a package called `!name`.
 
+mod deps;
 mod error;
 mod prefer;
 mod table;
+mod term;
 mod walk;
-
-use std::collections::HashSet;
 
 pub use error::{Chain, Error, Reason, Rejected, Rejections};
 
 use crate::apk::package::Package;
 use prefer::Preference;
-use table::{PkgId, Table, TableSource, Term};
+use table::{PkgId, Table, TableSource};
+use term::Term;
 use walk::{ArchSet, Run, WorldEntry};
 
 /// One repository's index as the solver reads it.
@@ -127,14 +128,14 @@ impl<'a> Resolver<'a> {
                     .iter()
                     .flat_map(|s| s.packages.iter())
                     .map(|p| (p.name.as_str(), p.version.as_str()))
-                    .collect::<HashSet<_>>(),
+                    .collect(),
             })
             .collect();
         let world: Vec<WorldEntry> = world
             .iter()
             .map(|text| WorldEntry {
                 text: text.as_ref().to_owned(),
-                term: Term::parse(text.as_ref(), &self.table.names),
+                term: Term::parse(text.as_ref(), &self.table.names).into_owned(),
             })
             .collect();
         let outcome = Run::new(&self.table, &arches).world(&world)?;
@@ -153,7 +154,7 @@ impl<'a> Resolver<'a> {
     pub fn candidates(&self, constraint: &str) -> Result<Vec<Resolved<'a>>, Error> {
         let entry = WorldEntry {
             text: constraint.to_owned(),
-            term: Term::parse(constraint, &self.table.names),
+            term: Term::parse(constraint, &self.table.names).into_owned(),
         };
         let run = Run::new(&self.table, &[]);
         let (name, candidates) = run.entry_candidates(&entry)?;

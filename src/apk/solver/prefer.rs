@@ -9,7 +9,8 @@
 use std::cmp::Ordering;
 
 use super::error::Reason;
-use super::table::{FastMap, NameId, PkgId, Table, Term};
+use super::table::{FastMap, NameId, PkgId, Table};
+use super::term::Term;
 use crate::apk::constraint::Operator;
 use crate::apk::version::Version;
 
@@ -20,7 +21,7 @@ pub(super) type Origins<'a> = FastMap<&'a str, &'a str>;
 
 /// What a candidate list is filtered for (apko's `filterOptions`).
 pub(super) struct Filter<'t> {
-    pub term: &'t Term,
+    pub term: &'t Term<'t>,
     /// A pin the caller was requested with (dependencies of `pkg@pin`).
     pub allow_pin: &'t str,
     /// The pin of the constraint itself.
@@ -81,8 +82,8 @@ fn rejection(
 }
 
 /// The constraint as apko would print it, for reasons.
-pub(super) fn constraint_text(term: &Term) -> String {
-    let mut text = term.name_text.clone();
+pub(super) fn constraint_text(term: &Term<'_>) -> String {
+    let mut text = term.name_text.to_string();
     if !term.version_text.is_empty() {
         text.push_str(term.op.as_str());
         text.push_str(&term.version_text);

@@ -1,21 +1,22 @@
 //! The candidate table: every package of every repository, their names interned, and apko's
 //! `nameMap` (packages by own name, then providers) and `installIfMap`.
 //!
-//! Not for: choosing among candidates ([`super::prefer`]) or walking dependencies
-//! ([`super::walk`]). Reproduces apko `pkg/apk/apk/repo.go` `newPkgResolver`
+//! Not for: parsing constraint strings ([`super::term`]), choosing among candidates
+//! ([`super::prefer`]) or walking dependencies ([`super::walk`], [`super::deps`]). Reproduces apko `pkg/apk/apk/repo.go` `newPkgResolver`
 //! (reference/apko-format.md §4.5, "Resolver construction").
 //!
 //! Everything a resolution might never look at (package versions, dependency lists, provide
 //! versions) is parsed on first use and kept, as apko's `cachedParseVersion` does: a world of 50
 //! names touches a few hundred of Alpine's 5,000 packages.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use crate::apk::constraint::{Constraint, Operator};
+use super::term::Term;
+use crate::apk::constraint::Constraint;
 use crate::apk::package::Package;
-use crate::apk::version::{self, Version};
+use crate::apk::version::Version;
 
 /// Index of a package in the table (repository order, then file order).
 pub(super) type PkgId = u32;
@@ -72,62 +73,14 @@ impl Hasher for NameHasher {
 
 /// A `HashMap` keyed by names or small ids.
 pub(super) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
-
-/// One parsed constraint string (a world entry, a dependency, a provide), as apko's
-/// `cachedResolvePackageNameVersionPin` sees it.
-#[derive(Debug)]
-pub(super) struct Term {
-    /// The name as written (after the `!` of a conflict).
-    pub name_text: String,
-    /// The interned name, `None` when no package has or provides it.
-    pub name: Option<NameId>,
-    /// The version text (with the `so:` rewrite applied), empty when none.
-    pub version_text: String,
-    /// The comparison (apko's `dep`).
-    pub op: Operator,
-    /// The `@pin`, empty when none.
-    pub pin: String,
-    /// A leading `!`.
-    pub conflict: bool,
-    /// `version_text` parsed; `None` when it is empty.
-    pub version: Option<Result<Version, version::Error>>,
-}
-
-impl Term {
-    pub(super) fn parse(text: &str, names: &FastMap<&str, NameId>) -> Term {
-        let Constraint {
-            name,
-            version,
-            operator,
-            pin,
-            conflict,
-        } = Constraint::parse(text);
-        let parsed = (!version.is_empty()).then(|| Version::parse(&version));
-        Term {
-            name: names.get(name.as_str()).copied(),
-            name_text: name,
-            version_text: version,
-            op: operator,
-            pin,
-            conflict,
-            version: parsed,
-        }
-    }
-
-    /// The parsed version, when there is one and it is valid.
-    pub(super) fn valid_version(&self) -> Option<&Version> {
-        match &self.version {
-            Some(Ok(version)) => Some(version),
-            _ => None,
-        }
-    }
-}
+/// A `HashSet` of names.
+pub(super) type FastSet<K> = HashSet<K, BuildHasherDefault<NameHasher>>;
 
 /// A dependency of a package: its text and its parsed form.
 #[derive(Debug)]
 pub(super) struct Dep<'a> {
     pub text: &'a str,
-    pub term: Term,
+    pub term: Term<'a>,
 }
 
 /// A `p:` entry of a package.
@@ -135,7 +88,8 @@ pub(super) struct Provide<'a> {
     /// The provided name, interned when the table was built.
     pub name: NameId,
     pub text: &'a str,
-    term: OnceLock<Term>,
+    // Boxed: most provides are never parsed, and the table stays small enough to build fast.
+    term: OnceLock<Box<Term<'a>>>,
 }
 
 /// One package of one repository.
@@ -145,7 +99,7 @@ pub(super) struct Entry<'a> {
     pub name: NameId,
     provides_start: u32,
     provides_end: u32,
-    version: OnceLock<Option<Version>>,
+    version: OnceLock<Option<Box<Version>>>,
     deps: OnceLock<Box<[Dep<'a>]>>,
 }
 
@@ -180,18 +134,23 @@ pub(super) struct TableSource<'a> {
 impl<'a> Table<'a> {
     pub(super) fn new(sources: &[TableSource<'a>]) -> Table<'a> {
         let total: usize = sources.iter().map(|s| s.packages.len()).sum();
+        let provided: usize = sources
+            .iter()
+            .flat_map(|s| s.packages.iter())
+            .map(|p| p.provides.len())
+            .sum();
         let mut table = Table {
             sources: Vec::with_capacity(sources.len()),
             entries: Vec::with_capacity(total),
-            provides: Vec::with_capacity(total * 4),
-            names: FastMap::with_capacity_and_hasher(total * 6, Default::default()),
-            name_texts: Vec::with_capacity(total * 6),
+            provides: Vec::with_capacity(provided),
+            names: FastMap::with_capacity_and_hasher(total + provided, Default::default()),
+            name_texts: Vec::with_capacity(total + provided),
             offsets: Vec::new(),
             candidates: Vec::new(),
             install_if: FastMap::default(),
         };
         // (name, package) pairs in nameMap order; rows are formed by a stable counting sort.
-        let mut rows: Vec<(NameId, PkgId)> = Vec::with_capacity(total * 5);
+        let mut rows: Vec<(NameId, PkgId)> = Vec::with_capacity(total + provided);
         for (source_index, source) in sources.iter().enumerate() {
             table.sources.push(SourceInfo {
                 url: source.url,
@@ -218,15 +177,13 @@ impl<'a> Table<'a> {
         // apko appends providers while ranging over its name map, i.e. name group by name group
         // in Go's random map order; we take the groups in order of first appearance (the order a
         // Go map would have if it kept insertion order), each group's packages in index order.
-        let own_names = table.name_texts.len();
-        let mut groups: Vec<Vec<PkgId>> = vec![Vec::new(); own_names];
-        for &(name, id) in &rows {
-            if let Some(group) = groups.get_mut(name as usize) {
-                group.push(id);
-            }
-        }
-        for group in &groups {
-            for &id in group {
+        let (own_offsets, own_candidates) = rows_by_name(&rows, table.name_texts.len());
+        for group in own_offsets.windows(2) {
+            let [start, end] = group else { continue };
+            let members = own_candidates
+                .get(*start as usize..*end as usize)
+                .unwrap_or(&[]);
+            for &id in members {
                 let Some(entry) = table.entries.get(id as usize) else {
                     continue;
                 };
@@ -248,7 +205,7 @@ impl<'a> Table<'a> {
                 }
             }
         }
-        table.build_rows(&rows);
+        (table.offsets, table.candidates) = rows_by_name(&rows, table.name_texts.len());
         table
     }
 
@@ -259,30 +216,6 @@ impl<'a> Table<'a> {
             self.name_texts.push(name);
         }
         id
-    }
-
-    fn build_rows(&mut self, rows: &[(NameId, PkgId)]) {
-        let mut offsets = vec![0u32; self.name_texts.len() + 1];
-        for &(name, _) in rows {
-            if let Some(count) = offsets.get_mut(name as usize + 1) {
-                *count += 1;
-            }
-        }
-        for i in 1..offsets.len() {
-            offsets[i] += offsets[i - 1];
-        }
-        let mut fill = offsets.clone();
-        let mut candidates = vec![0; rows.len()];
-        for &(name, id) in rows {
-            if let Some(at) = fill.get_mut(name as usize) {
-                if let Some(slot) = candidates.get_mut(*at as usize) {
-                    *slot = id;
-                }
-                *at += 1;
-            }
-        }
-        self.offsets = offsets;
-        self.candidates = candidates;
     }
 
     /// apko's `nameMap[name]`: packages of that name in index order, then its providers.
@@ -327,8 +260,8 @@ impl<'a> Table<'a> {
     pub(super) fn version(&self, id: PkgId) -> Option<&Version> {
         self.entry(id)
             .version
-            .get_or_init(|| Version::parse(&self.package(id).version).ok())
-            .as_ref()
+            .get_or_init(|| Version::parse(&self.package(id).version).ok().map(Box::new))
+            .as_deref()
     }
 
     pub(super) fn provides(&self, id: PkgId) -> &[Provide<'a>] {
@@ -339,12 +272,12 @@ impl<'a> Table<'a> {
     }
 
     /// A provide's parsed form.
-    pub(super) fn provide_term<'t>(&'t self, provide: &'t Provide<'a>) -> &'t Term {
+    pub(super) fn provide_term<'t>(&'t self, provide: &'t Provide<'a>) -> &'t Term<'a> {
         provide.term.get_or_init(|| {
             let mut term = Term::parse(provide.text, &self.names);
             // apko does not strip `!` from provides; the name stays as interned.
             term.name = Some(provide.name);
-            term
+            Box::new(term)
         })
     }
 
@@ -367,6 +300,31 @@ impl<'a> Table<'a> {
         let package = self.package(id);
         format!("{}-{}", package.name, package.version)
     }
+}
+
+/// Groups `(name, package)` pairs by name, keeping their order within a name: compressed rows
+/// (`offsets` has one more element than there are names).
+fn rows_by_name(rows: &[(NameId, PkgId)], names: usize) -> (Vec<u32>, Vec<PkgId>) {
+    let mut offsets = vec![0u32; names + 1];
+    for &(name, _) in rows {
+        if let Some(count) = offsets.get_mut(name as usize + 1) {
+            *count += 1;
+        }
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    let mut fill = offsets.clone();
+    let mut candidates = vec![0; rows.len()];
+    for &(name, id) in rows {
+        if let Some(at) = fill.get_mut(name as usize) {
+            if let Some(slot) = candidates.get_mut(*at as usize) {
+                *slot = id;
+            }
+            *at += 1;
+        }
+    }
+    (offsets, candidates)
 }
 
 /// The name a provide is filed under. Most provides are `name` or `name=version`; anything else

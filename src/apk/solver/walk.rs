@@ -1,24 +1,26 @@
-//! One resolution: constrain, choose the world, walk each world entry's dependencies, add
-//! install_if packages, and produce the install order.
+//! One resolution: disqualify (architectures, constraints, conflicts), choose the world entries
+//! in apko's order, then assemble the install list from each entry's dependency walk.
 //!
-//! Not for: the candidate table ([`super::table`]) or the preference order ([`super::prefer`]).
-//! Reproduces apko `GetPackagesWithDependencies`, `GetPackageWithDependencies`,
-//! `getPackageDependencies`, `constrain`, `disqualifyProviders`, `disqualifyConflicts`,
-//! `conflictingVersion`, `pick` and `disqualifyDifference` (`pkg/apk/apk/repo.go`),
-//! reference/apko-format.md §4.5 and §4.7. Disqualification is global to the resolution, as in
-//! apko: a dependency's version constraint or `!name` also binds every later choice.
+//! Not for: the candidate table ([`super::table`]), the preference order ([`super::prefer`]) or
+//! the per-package dependency walk and install_if ([`super::deps`]).
+//! Reproduces apko `GetPackagesWithDependencies`, `GetPackageWithDependencies`, `constrain`,
+//! `disqualifyProviders`, `disqualifyConflicts`, `conflictingVersion`, `pick` and
+//! `disqualifyDifference` (`pkg/apk/apk/repo.go`), reference/apko-format.md §4.5 and §4.7.
+//! Disqualification is global to the resolution, as in apko: a dependency's version constraint
+//! or `!name` also binds every later choice.
 
 use std::collections::HashSet;
 
 use super::error::{Chain, Error, Reason, Rejected, Rejections};
 use super::prefer::{self, Existing, Filter, Origins, Preference};
-use super::table::{Dep, FastMap, NameId, PkgId, Table, Term};
+use super::table::{Dep, FastMap, FastSet, NameId, PkgId, Table};
+use super::term::Term;
 use crate::apk::constraint::Operator;
 
 /// Another architecture's packages, as `(name, version)` pairs (apko's `ByArch`).
 pub(super) struct ArchSet<'s> {
     pub arch: &'s str,
-    pub packages: HashSet<(&'s str, &'s str)>,
+    pub packages: FastSet<(&'s str, &'s str)>,
 }
 
 /// What a resolution produces before it is turned into public values.
@@ -28,16 +30,16 @@ pub(super) struct Outcome {
 }
 
 /// The constraints of one package: a dependency list or the world.
-trait Constraints {
+pub(super) trait Constraints {
     fn text(&self) -> &str;
-    fn term(&self) -> &Term;
+    fn term(&self) -> &Term<'_>;
 }
 
 impl Constraints for Dep<'_> {
     fn text(&self) -> &str {
         self.text
     }
-    fn term(&self) -> &Term {
+    fn term(&self) -> &Term<'_> {
         &self.term
     }
 }
@@ -45,14 +47,14 @@ impl Constraints for Dep<'_> {
 /// A world entry with its parsed form.
 pub(super) struct WorldEntry {
     pub text: String,
-    pub term: Term,
+    pub term: Term<'static>,
 }
 
 impl Constraints for WorldEntry {
     fn text(&self) -> &str {
         &self.text
     }
-    fn term(&self) -> &Term {
+    fn term(&self) -> &Term<'_> {
         &self.term
     }
 }
@@ -81,12 +83,12 @@ impl Chosen {
 }
 
 pub(super) struct Run<'r, 'a> {
-    table: &'r Table<'a>,
-    dq: Vec<Option<Reason>>,
+    pub(super) table: &'r Table<'a>,
+    pub(super) dq: Vec<Option<Reason>>,
     /// apko's `selected`: names owned by packages whose dependencies were walked.
-    selected: FastMap<NameId, PkgId>,
+    pub(super) selected: FastMap<NameId, PkgId>,
     /// The packages whose dependencies are being walked, world entry first (for error chains).
-    path: Vec<PkgId>,
+    pub(super) path: Vec<PkgId>,
 }
 
 impl<'r, 'a> Run<'r, 'a> {
@@ -113,7 +115,7 @@ impl<'r, 'a> Run<'r, 'a> {
         run
     }
 
-    fn chain(&self) -> Chain {
+    pub(super) fn chain(&self) -> Chain {
         Chain(
             self.path
                 .iter()
@@ -133,11 +135,11 @@ impl<'r, 'a> Run<'r, 'a> {
         self.dq.get(id as usize).is_some_and(Option::is_some)
     }
 
-    fn filter(&self, list: &[PkgId], filter: &Filter<'_>) -> Vec<PkgId> {
+    pub(super) fn filter(&self, list: &[PkgId], filter: &Filter<'_>) -> Vec<PkgId> {
         prefer::filter(self.table, &self.dq, list, filter)
     }
 
-    fn unsatisfiable(&self, text: &str, list: &[PkgId], filter: &Filter<'_>) -> Error {
+    pub(super) fn unsatisfiable(&self, text: &str, list: &[PkgId], filter: &Filter<'_>) -> Error {
         let rejected = prefer::rejections(self.table, &self.dq, list, filter)
             .into_iter()
             .map(|(id, reason)| Rejected {
@@ -153,9 +155,9 @@ impl<'r, 'a> Run<'r, 'a> {
         }
     }
 
-    fn nothing_provides(&self, text: &str, term: &Term) -> Error {
+    pub(super) fn nothing_provides(&self, text: &str, term: &Term<'_>) -> Error {
         Error::NothingProvides {
-            name: term.name_text.clone(),
+            name: term.name_text.to_string(),
             constraint: text.to_owned(),
             chain: self.chain(),
         }
@@ -163,7 +165,7 @@ impl<'r, 'a> Run<'r, 'a> {
 
     /// `constrain`: `!name` disqualifies its providers; a versioned constraint disqualifies
     /// every candidate whose own version, or versioned provide of the name, fails it.
-    fn constrain<C: Constraints>(&mut self, constraints: &[C]) -> Result<(), Error> {
+    pub(super) fn constrain<C: Constraints>(&mut self, constraints: &[C]) -> Result<(), Error> {
         let table = self.table;
         for constraint in constraints {
             let term = constraint.term();
@@ -217,7 +219,7 @@ impl<'r, 'a> Run<'r, 'a> {
                         Some(Err(_)) => self.disqualify(
                             id,
                             Reason::InvalidVersion {
-                                version: provided.version_text.clone(),
+                                version: provided.version_text.to_string(),
                             },
                         ),
                         Some(Ok(actual)) if !term.op.admits(actual, required) => self.disqualify(
@@ -236,7 +238,7 @@ impl<'r, 'a> Run<'r, 'a> {
     }
 
     /// `disqualifyProviders`, for `!name[op version][@pin]`.
-    fn disqualify_providers(&mut self, text: &str, term: &Term) {
+    fn disqualify_providers(&mut self, text: &str, term: &Term<'_>) {
         let Some(name) = term.name else { return };
         let filter = Filter {
             term,
@@ -255,7 +257,7 @@ impl<'r, 'a> Run<'r, 'a> {
     }
 
     /// `disqualifyConflicts`: once `chosen` is taken, nothing else may own what it provides.
-    fn disqualify_conflicts(&mut self, chosen: PkgId) {
+    pub(super) fn disqualify_conflicts(&mut self, chosen: PkgId) {
         let table = self.table;
         for provide in table.provides(chosen) {
             let versioned = !table.provide_term(provide).version_text.is_empty();
@@ -293,7 +295,7 @@ impl<'r, 'a> Run<'r, 'a> {
     }
 
     /// `pick`: record that `id` owns its name and its versioned provides.
-    fn pick(&mut self, id: PkgId) -> Result<(), Error> {
+    pub(super) fn pick(&mut self, id: PkgId) -> Result<(), Error> {
         let table = self.table;
         let entry = table.entry(id);
         match self.selected.get(&entry.name) {
@@ -425,248 +427,5 @@ impl<'r, 'a> Run<'r, 'a> {
         let mut seen = HashSet::new();
         conflicts.retain(|c| seen.insert(c.clone()));
         Ok(Outcome { install, conflicts })
-    }
-
-    /// The de-duplication and install_if step of `GetPackageWithDependencies`.
-    fn with_install_if(&self, walked: Vec<PkgId>) -> Vec<PkgId> {
-        let table = self.table;
-        let mut added: FastMap<&str, PkgId> = FastMap::default();
-        let mut deps = Vec::with_capacity(walked.len());
-        for id in walked {
-            let name = table.package(id).name.as_str();
-            if !added.contains_key(name) {
-                added.insert(name, id);
-                deps.push(id);
-            }
-        }
-        // apko ranges over a Go map here (random order, packages added meanwhile may or may not
-        // be visited); we visit in install order, including packages added on the way.
-        let mut at = 0;
-        while let Some(&dep) = deps.get(at) {
-            at += 1;
-            let package = table.package(dep);
-            let triggered = match table.install_if.get(package.name.as_str()) {
-                Some(list) => Some(list),
-                None => table
-                    .install_if
-                    .get(format!("{}={}", package.name, package.version).as_str()),
-            };
-            let Some(triggered) = triggered else { continue };
-            for &candidate in triggered {
-                let conditions = &table.package(candidate).install_if;
-                let all_met = conditions.iter().all(|condition| {
-                    if added.contains_key(condition.as_str()) {
-                        return true;
-                    }
-                    let term = Term::parse(condition, &table.names);
-                    added.get(term.name_text.as_str()).is_some_and(|&a| {
-                        !term.conflict && table.package(a).version == term.version_text
-                    })
-                });
-                let name = table.package(candidate).name.as_str();
-                if all_met && !added.contains_key(name) {
-                    added.insert(name, candidate);
-                    deps.push(candidate);
-                }
-            }
-        }
-        deps
-    }
-}
-
-/// What `getPackageDependencies` returns.
-struct Walked {
-    packages: Vec<PkgId>,
-    conflicts: Vec<String>,
-}
-
-impl<'a> Run<'_, 'a> {
-    /// `getPackageDependencies`: depth first, children before their parent; among siblings the
-    /// constraint with the fewest candidates first, ties to the smaller constraint string.
-    fn dependencies(
-        &mut self,
-        id: PkgId,
-        allow_pin: &str,
-        parents: &mut Vec<NameId>,
-        existing: &mut Existing,
-        origins: &mut Origins<'a>,
-    ) -> Result<Walked, Error> {
-        let table = self.table;
-        let entry = table.entry(id);
-        let mut walked = Walked {
-            packages: Vec::new(),
-            conflicts: Vec::new(),
-        };
-        if parents.contains(&entry.name) {
-            return Ok(walked);
-        }
-        let deps = table.deps(id);
-        self.constrain(deps)?;
-        let mut remaining: Vec<&Dep<'_>> = deps.iter().collect();
-        let mut first_round = true;
-        while !remaining.is_empty() {
-            let mut options: Vec<(&Dep<'_>, Vec<PkgId>)> = Vec::with_capacity(remaining.len());
-            for &dep in &remaining {
-                if dep.term.conflict {
-                    // apko records conflicts only while they are still in the list: the first round.
-                    if first_round {
-                        walked
-                            .conflicts
-                            .push(dep.text.trim_start_matches('!').to_owned());
-                    }
-                    continue;
-                }
-                if options.iter().any(|(o, _)| o.text == dep.text) {
-                    continue;
-                }
-                if let Some(candidates) = self.options(id, dep, allow_pin, existing)? {
-                    options.push((dep, candidates));
-                }
-            }
-            first_round = false;
-            let Some(lowest) = options
-                .iter()
-                .enumerate()
-                .min_by(|(_, (a, ca)), (_, (b, cb))| {
-                    ca.len().cmp(&cb.len()).then_with(|| a.text.cmp(b.text))
-                })
-                .map(|(at, _)| at)
-            else {
-                break;
-            };
-            let (dep, candidates) = options.swap_remove(lowest);
-            remaining = options.into_iter().map(|(d, _)| d).collect();
-            let Some(name) = dep.term.name else { break };
-            let preference = Preference {
-                name,
-                existing: Some(existing),
-                origins: Some(origins),
-                pin: "",
-            };
-            let Some(best) = preference.best(table, &candidates) else {
-                break;
-            };
-            self.disqualify_conflicts(best);
-            self.pick(id)?;
-            parents.push(entry.name);
-            self.path.push(best);
-            let sub = self.dependencies(best, allow_pin, parents, existing, origins);
-            self.path.pop();
-            parents.pop();
-            let sub = sub?;
-            for &dep_id in &sub.packages {
-                let package = table.package(dep_id);
-                existing.insert(table.entry(dep_id).name, dep_id);
-                if !package.origin.is_empty() {
-                    origins.insert(&package.origin, &package.version);
-                }
-            }
-            walked.packages.extend(sub.packages);
-            walked.packages.push(best);
-            walked.conflicts.extend(sub.conflicts);
-        }
-        Ok(walked)
-    }
-
-    /// The candidates of one dependency of `id`, or `None` when it needs none (provided by `id`
-    /// itself or by a package already selected).
-    fn options(
-        &self,
-        id: PkgId,
-        dep: &Dep<'_>,
-        allow_pin: &str,
-        existing: &Existing,
-    ) -> Result<Option<Vec<PkgId>>, Error> {
-        let table = self.table;
-        let term = &dep.term;
-        let package = table.package(id);
-        let provided_by_self = table.provides(id).iter().any(|p| {
-            let name = table.name_text(p.name);
-            name == term.name_text
-                || p.text == term.name_text
-                || p.text == dep.text
-                || name == dep.text
-        });
-        if provided_by_self {
-            return Ok(None);
-        }
-        if package.name == term.name_text
-            && let Some(actual) = table.version(id)
-        {
-            let satisfied = match term.op {
-                Operator::Any => true,
-                op => term.valid_version().is_some_and(|r| op.admits(actual, r)),
-            };
-            if satisfied {
-                return Ok(None);
-            }
-        }
-        let Some(name) = term.name else {
-            return Err(self.nothing_provides(dep.text, term));
-        };
-        if let Some(&picked) = self.selected.get(&name) {
-            if term.version_text.is_empty() {
-                return Ok(None);
-            }
-            return self.check_selected(picked, dep).map(|()| None);
-        }
-        let filter = Filter {
-            term,
-            allow_pin,
-            prefer_pin: "",
-            installed: existing.get(&name).copied(),
-        };
-        let list = table.candidates(name);
-        let candidates = self.filter(list, &filter);
-        if candidates.is_empty() {
-            return Err(self.unsatisfiable(dep.text, list, &filter));
-        }
-        Ok(Some(candidates))
-    }
-
-    /// A versioned dependency on a name already selected: satisfied by a versioned provide of
-    /// the selected package (compared with the provide's own operator, as apko does) or by its
-    /// package version; anything else is an error.
-    fn check_selected(&self, picked: PkgId, dep: &Dep<'_>) -> Result<(), Error> {
-        let table = self.table;
-        let term = &dep.term;
-        let invalid = |source| Error::InvalidSelectedVersion {
-            package: table.label(picked),
-            constraint: dep.text.to_owned(),
-            chain: self.chain(),
-            source,
-        };
-        let actual =
-            crate::apk::version::Version::parse(&table.package(picked).version).map_err(invalid)?;
-        let required = match &term.version {
-            Some(Ok(version)) => version,
-            Some(Err(error)) => {
-                return Err(Error::InvalidConstraint {
-                    constraint: dep.text.to_owned(),
-                    chain: self.chain(),
-                    source: error.clone(),
-                });
-            }
-            None => return Ok(()),
-        };
-        for provide in table.provides(picked) {
-            let provided = table.provide_term(provide);
-            if Some(provide.name) != term.name || provided.version_text.is_empty() {
-                continue;
-            }
-            match &provided.version {
-                Some(Ok(version)) if provided.op.admits(version, required) => return Ok(()),
-                Some(Err(error)) => return Err(invalid(error.clone())),
-                _ => {}
-            }
-        }
-        if term.op.admits(&actual, required) {
-            return Ok(());
-        }
-        Err(Error::SelectedMismatch {
-            constraint: dep.text.to_owned(),
-            selected: table.label(picked),
-            chain: self.chain(),
-        })
     }
 }
