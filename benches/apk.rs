@@ -2,9 +2,8 @@
 //! the floor of merely decompressing and hashing the same file.
 //!
 //! Not for: correctness (tests/apk_solver.rs). Issue 2 item 8: (parse + verify + resolve) should
-//! stay within twice the floor (gunzip + SHA-1 of the APKINDEX.tar.gz bytes). Signature
-//! verification is not included until `apk::signed` is available on this branch; the parse
-//! stage reads the index the way the tests do (gunzip, walk the tar, parse the text).
+//! stay within twice the floor (gunzip + SHA-1 of the APKINDEX.tar.gz bytes). The parse stage is
+//! `apk::signed::read`: RSA signature check over the control member, gunzip, tar, APKINDEX text.
 //!
 //! Prints a markdown table of median times over repeated runs.
 
@@ -13,12 +12,10 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use receipts::apk::index::parse_text;
+use receipts::apk::keyring::Keyring;
+use receipts::apk::signed;
 use receipts::apk::solver::{Options, Resolver, Source};
 use sha1::{Digest, Sha1};
-
-#[path = "../tests/support/solver.rs"]
-mod index_reader;
 
 /// 50 top-level names: the 25 of apko's alpine-316-dev case and 25 common tools.
 const WORLD: [&str; 50] = [
@@ -76,12 +73,12 @@ const WORLD: [&str; 50] = [
 
 const RUNS: usize = 40;
 
-fn index_path() -> PathBuf {
+fn testdata(relative: &str) -> PathBuf {
     let root = match std::env::var_os("RECEIPTS_TESTDATA") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
     };
-    root.join("chainguard-dev/apko/pkg/apk/apk/testdata/alpine-316/APKINDEX.tar.gz")
+    root.join(relative)
 }
 
 /// Median and minimum wall time of `RUNS` runs after two warm-ups. The machine is shared, so the
@@ -129,13 +126,17 @@ fn row(stage: &str, t: Timing) {
 }
 
 fn main() {
-    let path = index_path();
+    let path = testdata("chainguard-dev/apko/pkg/apk/apk/testdata/alpine-316/APKINDEX.tar.gz");
     let archive = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "cannot read {}: {e} (set RECEIPTS_TESTDATA)",
             path.display()
         )
     });
+    let key = testdata(
+        "postmarketOS-gitlab-mirror/pmbootstrap/pmb/data/keys/alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub",
+    );
+    let keyring = Keyring::from_paths(&[key]).expect("key");
 
     let floor = measure(|| {
         let mut text = Vec::new();
@@ -144,13 +145,13 @@ fn main() {
             .expect("gunzip");
         (text.len(), Sha1::digest(&archive))
     });
-    let parse = measure(|| {
-        let text = index_reader::apkindex_text(&archive).expect("tar");
-        parse_text(&text).expect("parse")
-    });
+    let parse = measure(|| signed::read(&archive, &keyring, "alpine-316").expect("index"));
+    let verify = measure(|| signed::verify(&archive, &keyring, "alpine-316").expect("signature"));
 
-    let text = index_reader::apkindex_text(&archive).expect("tar");
-    let packages = parse_text(&text).expect("parse");
+    let packages = signed::read(&archive, &keyring, "alpine-316")
+        .expect("index")
+        .index
+        .packages;
     let sources = [Source {
         url: "https://dl-cdn.example/alpine/v3.16/main/x86_64",
         pin: None,
@@ -183,8 +184,12 @@ fn main() {
     println!("|---|---|---|");
     row("(a) floor: gunzip + SHA-1 of the file", floor);
     row(
-        "(b) parse: gunzip + tar + APKINDEX text (no signature check yet)",
+        "(b) parse + verify: `apk::signed::read` (signature, gunzip, tar, text)",
         parse,
+    );
+    row(
+        "&nbsp;&nbsp;of which the signature check (`apk::signed::verify`)",
+        verify,
     );
     row(
         "(c) resolve: build the candidate table + resolve the world",

@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 
 use receipts::apk::Package;
-use receipts::apk::index::parse_text;
+use receipts::apk::keyring::Keyring;
+use receipts::apk::signed;
 use receipts::apk::solver::{
     self, ArchSources, Error, Options, Reason, Resolution, Resolver, Source,
 };
@@ -755,14 +756,21 @@ fn resolve_version_vectors() {
 // ---------------------------------------------------------------------------------------------
 // Alpine 3.16 x86_64
 
+/// apko's alpine-316 test index, its signature verified with Alpine's key.
 fn alpine_316() -> &'static [Package] {
     static INDEX: OnceLock<Vec<Package>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let path =
             support::data("chainguard-dev/apko/pkg/apk/apk/testdata/alpine-316/APKINDEX.tar.gz");
-        let archive = std::fs::read(path).unwrap();
-        let text = support::solver::apkindex_text(&archive).unwrap();
-        parse_text(&text).unwrap()
+        let key = support::data(
+            "postmarketOS-gitlab-mirror/pmbootstrap/pmb/data/keys/alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub",
+        );
+        let keyring = Keyring::from_paths(&[key]).unwrap();
+        let archive = std::fs::read(&path).unwrap();
+        signed::read(&archive, &keyring, &path.display().to_string())
+            .unwrap()
+            .index
+            .packages
     })
 }
 
