@@ -13,6 +13,8 @@ use receipts::apk::solver::{
 
 use crate::support;
 
+mod corpus;
+
 // ---------------------------------------------------------------------------------------------
 // Fixture helpers
 
