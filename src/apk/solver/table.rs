@@ -311,8 +311,10 @@ fn rows_by_name(rows: &[(NameId, PkgId)], names: usize) -> (Vec<u32>, Vec<PkgId>
             *count += 1;
         }
     }
-    for i in 1..offsets.len() {
-        offsets[i] += offsets[i - 1];
+    let mut running = 0;
+    for offset in offsets.iter_mut() {
+        running += *offset;
+        *offset = running;
     }
     let mut fill = offsets.clone();
     let mut candidates = vec![0; rows.len()];
