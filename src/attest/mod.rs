@@ -4,6 +4,7 @@
 //! Not for: registries and OCI storage of attestations, certificates, transparency logs (later
 //! modules). Reproduces reference/cosign-attestations.md §3.5, §4, §5, §11 and §12 A.
 
+pub mod bundle;
 pub mod dsse;
 pub mod key;
 pub mod statement;
