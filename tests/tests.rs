@@ -6,4 +6,5 @@ mod apk_installed;
 mod apk_repository;
 mod apk_solver;
 mod apk_version;
+mod attest;
 mod support;
