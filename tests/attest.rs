@@ -418,6 +418,21 @@ fn public_key_files_parse_as_sigstore_does() {
             "{path}"
         );
     }
+    // Go's pem.Decode skips surrounding text and accepts CRLF line ends.
+    let release = read("sigstore/cosign/release/release-cosign.pub");
+    let wrapped = [
+        b"cosign release key\r\n".as_slice(),
+        &String::from_utf8(release.clone())
+            .expect("utf-8")
+            .replace('\n', "\r\n")
+            .into_bytes(),
+        b"trailing text\n",
+    ]
+    .concat();
+    assert_eq!(
+        key::load_public_key(&wrapped).expect("wrapped"),
+        key::load_public_key(&release).expect("plain")
+    );
     let private = key_file("ecdsa_private.key");
     assert!(matches!(
         key::load_public_key(&private),

@@ -25,62 +25,47 @@ const END: &str = "-----END ";
 const DASHES: &str = "-----";
 
 /// Finds and decodes the first PEM block in `text`, as Go's `pem.Decode` does: anything before the
-/// `BEGIN` line and after the `END` line is ignored; `Key: value` header lines are skipped.
+/// `BEGIN` line and after the `END` line is ignored; `Key: value` header lines are skipped; a
+/// `BEGIN` without its `END` is passed over.
 pub fn decode(text: &[u8]) -> Result<Block, Error> {
     let text = std::str::from_utf8(text).map_err(|_| Error::PemMissing)?;
-    let mut search_from = 0;
-    while let Some(found) = text.get(search_from..).and_then(|rest| rest.find(BEGIN)) {
-        let start = search_from + found;
-        search_from = start + BEGIN.len();
-        // Go only accepts BEGIN at the start of the data or of a line.
-        let at_line_start = start == 0 || text[..start].ends_with('\n');
-        if !at_line_start {
-            continue;
-        }
-        let Some(block) = block_at(&text[start..])? else {
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(label) = line
+            .trim_end_matches([' ', '\t', '\r'])
+            .strip_prefix(BEGIN)
+            .and_then(|rest| rest.strip_suffix(DASHES))
+        else {
             continue;
         };
-        return Ok(block);
-    }
-    Err(Error::PemMissing)
-}
-
-/// Decodes the block that starts exactly at `text`, or `None` when its framing is broken (Go then
-/// keeps searching).
-fn block_at(text: &str) -> Result<Option<Block>, Error> {
-    let Some(first_line_end) = text.find('\n') else {
-        return Ok(None);
-    };
-    let first_line = text[..first_line_end].trim_end_matches('\r');
-    let Some(label) = first_line
-        .strip_prefix(BEGIN)
-        .and_then(|rest| rest.strip_suffix(DASHES))
-    else {
-        return Ok(None);
-    };
-    let rest = &text[first_line_end + 1..];
-    let end_marker = format!("{END}{label}{DASHES}");
-    let Some(end) = rest.find(&end_marker) else {
-        return Ok(None);
-    };
-    let mut body = String::new();
-    for line in rest[..end].lines() {
-        // Go's decoder skips RFC 1421 headers (`Proc-Type: …`); cosign never writes them.
-        if line.contains(':') {
+        let end_marker = format!("{END}{label}{DASHES}");
+        let mut body = String::new();
+        let mut ended = false;
+        for line in lines.clone() {
+            if line.starts_with(&end_marker) {
+                ended = true;
+                break;
+            }
+            // Go's decoder skips RFC 1421 headers (`Proc-Type: …`); cosign never writes them.
+            if !line.contains(':') {
+                body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
+            }
+        }
+        if !ended {
             continue;
         }
-        body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
-    }
-    let body = STANDARD
-        .decode(body.as_bytes())
-        .map_err(|source| Error::PemBase64 {
+        let body = STANDARD
+            .decode(body.as_bytes())
+            .map_err(|source| Error::PemBase64 {
+                label: label.to_owned(),
+                source,
+            })?;
+        return Ok(Block {
             label: label.to_owned(),
-            source,
-        })?;
-    Ok(Some(Block {
-        label: label.to_owned(),
-        body,
-    }))
+            body,
+        });
+    }
+    Err(Error::PemMissing)
 }
 
 /// Armours `body` like Go's `pem.EncodeToMemory`: 64-character lines and a final newline.
