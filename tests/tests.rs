@@ -7,4 +7,6 @@ mod apk_repository;
 mod apk_solver;
 mod apk_version;
 mod attest;
+mod build_tar;
+mod depcheck;
 mod support;

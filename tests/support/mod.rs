@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 pub mod attest;
+pub mod installed;
 
 /// The shared test data directory: `$RECEIPTS_TESTDATA`, or `../shared/testdata` beside the
 /// repository. A test that needs it fails when it is missing, loudly, in CI and everywhere else:
@@ -30,3 +31,6 @@ pub fn data(relative: &str) -> PathBuf {
     assert!(path.exists(), "test data file missing: {}", path.display());
     path
 }
+
+pub mod http;
+pub mod signed;
