@@ -11,5 +11,6 @@
 
 mod deflate;
 mod pgzip;
+pub mod strict;
 
 pub use pgzip::{BLOCK_SIZE, Compressed, HEADER, Options, TAIL_SIZE, Writer, gzip};
