@@ -1,4 +1,7 @@
 //! The layer compressor and strict reader against reference vectors (apko-format.md §9).
+//!
+//! Not for: speed (benches/compress.rs). Goldens come only from the shared test data: the
+//! pgzip reference vectors, the apko golden OCI layouts and apko-built layouts.
 
 use std::io::{Read, Write};
 

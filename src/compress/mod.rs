@@ -8,6 +8,19 @@
 //!
 //! One entry point for the builder: [`Writer`], an [`std::io::Write`] that takes the tar and
 //! writes the gzip stream, and whose [`Writer::finish`] returns the stream's SHA-256 and size.
+//! The bytes do not depend on the thread count or on how the input is split into writes.
+//!
+//! ```
+//! use std::io::Write;
+//! use receipts::compress::{Options, Writer};
+//!
+//! let mut writer = Writer::new(Vec::new(), Options::apko());
+//! writer.write_all(b"a tar stream")?;
+//! let layer = writer.finish()?;
+//! assert_eq!(layer.size, layer.sink.len() as u64);
+//! assert_eq!(&layer.sink[..10], &receipts::compress::HEADER);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 mod deflate;
 mod pgzip;

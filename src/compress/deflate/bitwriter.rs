@@ -4,17 +4,16 @@
 //! Not for: finding matches (`level5`) or the per-window control flow (`mod.rs`).
 //! Reproduces reference/apko-format.md §9.3–§9.4; reimplements klauspost/compress v1.19.1
 //! `flate/huffman_bit_writer.go` (`writeBlockDynamic` with its table reuse and
-//! `logNewTablePenalty`, `writeBlockHuff`, stored and fixed headers, `generateCodegen`).
-//! Output goes straight into a byte vector, so upstream's 246-byte staging buffer (which never
-//! changes the bytes) is not reproduced.
+//! `logNewTablePenalty`, `writeBlockHuff`, stored and fixed headers, `generateCodegen`); the
+//! bit packing itself lives in `bits`.
 
+use super::bits::Bits;
 use super::huffman::{
-    FIXED_LITERAL_CODES, FIXED_OFFSET_CODES, HCode, HuffmanEncoder, code_bits, code_len,
-    codes_bit_length,
+    FIXED_LITERAL_CODES, FIXED_OFFSET_CODES, HCode, HuffmanEncoder, code_len, codes_bit_length,
 };
 use super::tokens::{
-    END_BLOCK_MARKER, LENGTH_BASE, LENGTH_CODES, LENGTH_EXTRA_BITS, LENGTH_SHIFT, LITERAL_COUNT,
-    MAX_STORE_BLOCK_SIZE, OFFSET_BASE, OFFSET_CODE_COUNT, OFFSET_EXTRA_BITS, OFFSET_MASK, Tokens,
+    END_BLOCK_MARKER, LENGTH_EXTRA_BITS, LITERAL_COUNT, MAX_STORE_BLOCK_SIZE, OFFSET_CODE_COUNT,
+    OFFSET_EXTRA_BITS, Tokens,
 };
 
 /// Symbols of the code-length alphabet.
@@ -38,10 +37,8 @@ const HUFF_OFFSET_CODES: [HCode; 1] = [1];
 
 /// Bit writer plus the table state that lets consecutive windows share one dynamic block.
 pub(crate) struct BitWriter {
-    /// Finished bytes.
-    pub out: Vec<u8>,
-    bits: u64,
-    nbits: u32,
+    /// The bit sink; its `out` holds the finished bytes.
+    pub bits: Bits,
     /// The open table is a literals-only table (its distance codes are meaningless).
     last_huffman: bool,
     literal_encoding: HuffmanEncoder,
@@ -62,9 +59,7 @@ impl BitWriter {
     /// A writer with level 5's new-table penalty (1/128).
     pub(crate) fn new() -> Self {
         BitWriter {
-            out: Vec::new(),
-            bits: 0,
-            nbits: 0,
+            bits: Bits::new(),
             last_huffman: false,
             literal_encoding: HuffmanEncoder::new(LITERAL_COUNT),
             tmp_lit_encoding: HuffmanEncoder::new(LITERAL_COUNT),
@@ -82,40 +77,15 @@ impl BitWriter {
     /// Starts a new stream. The tables keep their contents, as upstream's do, but with no open
     /// block none of them is consulted before being regenerated.
     pub(crate) fn reset(&mut self) {
-        self.bits = 0;
-        self.nbits = 0;
+        self.bits.reset();
         self.last_header = 0;
         self.last_huffman = false;
     }
 
-    #[inline(always)]
-    fn write_bits(&mut self, value: u32, nb: u32) {
-        self.bits |= (value as u64) << (self.nbits & 63);
-        self.nbits += nb;
-        if self.nbits >= 48 {
-            self.write_out_bits();
-        }
-    }
-
-    #[inline(always)]
-    fn write_code(&mut self, c: HCode) {
-        self.bits |= code_bits(c) << (self.nbits & 63);
-        self.nbits += code_len(c);
-        if self.nbits >= 48 {
-            self.write_out_bits();
-        }
-    }
-
-    #[inline(always)]
-    fn write_out_bits(&mut self) {
-        self.out.extend_from_slice(&self.bits.to_le_bytes()[..6]);
-        self.bits >>= 48;
-        self.nbits -= 48;
-    }
-
     /// Writes the end-of-block code of the open block.
     fn write_owed_eob(&mut self) {
-        self.write_code(self.literal_encoding.codes[END_BLOCK_MARKER as usize]);
+        self.bits
+            .write_code(self.literal_encoding.codes[END_BLOCK_MARKER as usize]);
         self.last_header = 0;
     }
 
@@ -124,23 +94,12 @@ impl BitWriter {
         if self.last_header > 0 {
             self.write_owed_eob();
         }
-        while self.nbits != 0 {
-            self.out.push(self.bits as u8);
-            self.bits >>= 8;
-            self.nbits = self.nbits.saturating_sub(8);
-        }
-        self.bits = 0;
+        self.bits.align();
     }
 
+    /// Raw bytes of a stored block, after its header.
     pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
-        // Only called right after a stored header, so the bit buffer holds whole bytes.
-        debug_assert_eq!(self.nbits & 7, 0);
-        while self.nbits != 0 {
-            self.out.push(self.bits as u8);
-            self.bits >>= 8;
-            self.nbits -= 8;
-        }
-        self.out.extend_from_slice(bytes);
+        self.bits.write_bytes(bytes);
     }
 
     /// A stored block header; an empty final stored block becomes an empty fixed block
@@ -151,14 +110,14 @@ impl BitWriter {
         }
         if length == 0 && is_eof {
             self.write_fixed_header(is_eof);
-            self.write_bits(0, 7);
+            self.bits.write_bits(0, 7);
             self.flush();
             return;
         }
-        self.write_bits(is_eof as u32, 3);
+        self.bits.write_bits(is_eof as u32, 3);
         self.flush();
-        self.write_bits(length as u32, 16);
-        self.write_bits(!(length as u16) as u32, 16);
+        self.bits.write_bits(length as u32, 16);
+        self.bits.write_bits(!(length as u16) as u32, 16);
     }
 
     fn write_stored(&mut self, input: &[u8], eof: bool) {
@@ -170,7 +129,7 @@ impl BitWriter {
         if self.last_header > 0 {
             self.write_owed_eob();
         }
-        self.write_bits(if is_eof { 3 } else { 2 }, 3);
+        self.bits.write_bits(if is_eof { 3 } else { 2 }, 3);
     }
 
     /// Whether every symbol the tokens use has a code in the open table.
@@ -365,13 +324,13 @@ impl BitWriter {
         num_codegens: usize,
         is_eof: bool,
     ) {
-        self.write_bits(if is_eof { 5 } else { 4 }, 3);
-        self.write_bits((num_literals - 257) as u32, 5);
-        self.write_bits((num_offsets - 1) as u32, 5);
-        self.write_bits((num_codegens - 4) as u32, 4);
+        self.bits.write_bits(if is_eof { 5 } else { 4 }, 3);
+        self.bits.write_bits((num_literals - 257) as u32, 5);
+        self.bits.write_bits((num_offsets - 1) as u32, 5);
+        self.bits.write_bits((num_codegens - 4) as u32, 4);
         for &symbol in &CODEGEN_ORDER[..num_codegens] {
             let len = code_len(self.codegen_encoding.codes[symbol]);
-            self.write_bits(len, 3);
+            self.bits.write_bits(len, 3);
         }
         let mut i = 0usize;
         loop {
@@ -380,7 +339,8 @@ impl BitWriter {
             if word == BAD_CODE {
                 break;
             }
-            self.write_code(self.codegen_encoding.codes[word as usize]);
+            self.bits
+                .write_code(self.codegen_encoding.codes[word as usize]);
             let extra = match word {
                 16 => 2,
                 17 => 3,
@@ -388,7 +348,7 @@ impl BitWriter {
                 _ => 0,
             };
             if extra > 0 {
-                self.write_bits(self.codegen[i] as u32, extra);
+                self.bits.write_bits(self.codegen[i] as u32, extra);
                 i += 1;
             }
         }
@@ -490,11 +450,11 @@ impl BitWriter {
         if sync {
             self.last_header = 0;
         }
-        let lit = std::mem::take(&mut self.literal_encoding.codes);
-        let off = std::mem::take(&mut self.offset_encoding.codes);
-        self.write_tokens(tokens.slice(), &lit, &off);
-        self.literal_encoding.codes = lit;
-        self.offset_encoding.codes = off;
+        self.bits.write_tokens(
+            tokens.slice(),
+            &self.literal_encoding.codes,
+            &self.offset_encoding.codes,
+        );
     }
 
     fn write_fixed_block(&mut self, tokens: &mut Tokens, eof: bool, sync: bool) {
@@ -502,66 +462,8 @@ impl BitWriter {
         if !sync {
             tokens.add_eob();
         }
-        self.write_tokens(tokens.slice(), &FIXED_LITERAL_CODES, &FIXED_OFFSET_CODES);
-    }
-
-    /// Emits tokens with the given tables; a trailing end-of-block token is written last.
-    fn write_tokens(&mut self, tokens: &[u32], lit: &[HCode], off: &[HCode]) {
-        let (tokens, defer_eob) = match tokens.split_last() {
-            Some((&END_BLOCK_MARKER, rest)) => (rest, true),
-            Some(_) => (tokens, false),
-            None => return,
-        };
-        let lits: &[HCode; 256] = match lit[..256].try_into() {
-            Ok(l) => l,
-            Err(_) => return,
-        };
-        let lengths = &lit[LENGTH_CODES_START..LITERAL_COUNT];
-        let mut bits = self.bits;
-        let mut nbits = self.nbits;
-        self.out.reserve(tokens.len() * 4 + 16);
-        let out = &mut self.out;
-
-        macro_rules! put {
-            ($value:expr, $len:expr) => {
-                bits |= ($value) << (nbits & 63);
-                nbits += $len;
-                if nbits >= 48 {
-                    out.extend_from_slice(&bits.to_le_bytes()[..6]);
-                    bits >>= 48;
-                    nbits -= 48;
-                }
-            };
-        }
-
-        for &t in tokens {
-            if t < 256 {
-                let c = lits[t as usize];
-                put!(code_bits(c), code_len(c));
-                continue;
-            }
-            let length = ((t >> LENGTH_SHIFT) & 0xff) as usize;
-            let length_code = (LENGTH_CODES[length] & 31) as usize;
-            let c = lengths[length_code];
-            put!(code_bits(c), code_len(c));
-            if length_code >= 8 {
-                let extra = (length - LENGTH_BASE[length_code] as usize) as u64;
-                put!(extra, LENGTH_EXTRA_BITS[length_code] as u32);
-            }
-            let offset = t & OFFSET_MASK;
-            let offset_code = ((offset >> 16) & 31) as usize;
-            let c = off[offset_code];
-            put!(code_bits(c), code_len(c));
-            if offset_code >= 4 {
-                let extra = (offset.wrapping_sub(OFFSET_BASE[offset_code]) & 0xffff) as u64;
-                put!(extra, OFFSET_EXTRA_BITS[offset_code] as u32);
-            }
-        }
-        self.bits = bits;
-        self.nbits = nbits;
-        if defer_eob {
-            self.write_code(lit[END_BLOCK_MARKER as usize]);
-        }
+        self.bits
+            .write_tokens(tokens.slice(), &FIXED_LITERAL_CODES, &FIXED_OFFSET_CODES);
     }
 
     /// Writes a window as Huffman-coded literals only (or stored when that cannot pay off),
@@ -632,26 +534,8 @@ impl BitWriter {
             self.last_header = self.header_size().0;
         }
 
-        let codes: &[HCode; 256] = match self.literal_encoding.codes[..256].try_into() {
-            Ok(c) => c,
-            Err(_) => return,
-        };
-        let mut bits = self.bits;
-        let mut nbits = self.nbits;
-        self.out.reserve(input.len() * 2 + 16);
-        let out = &mut self.out;
-        for &b in input {
-            let c = codes[b as usize];
-            bits |= code_bits(c) << (nbits & 63);
-            nbits += code_len(c);
-            if nbits >= 48 {
-                out.extend_from_slice(&bits.to_le_bytes()[..6]);
-                bits >>= 48;
-                nbits -= 48;
-            }
-        }
-        self.bits = bits;
-        self.nbits = nbits;
+        self.bits
+            .write_literals(input, &self.literal_encoding.codes);
 
         if eof || sync {
             self.write_owed_eob();

@@ -32,9 +32,9 @@ pub(crate) struct FastL5 {
     hist_len: usize,
     /// Absolute position of `hist[0]`; table entries hold absolute positions.
     cur: i32,
-    table: Box<[i32]>,
+    table: Box<[i32; TABLE_SIZE]>,
     /// Long-hash buckets: the most recent and the previous position.
-    btable: Box<[[i32; 2]]>,
+    btable: Box<[[i32; 2]; TABLE_SIZE]>,
 }
 
 #[inline(always)]
@@ -105,14 +105,23 @@ fn matchlen_long(src: &[u8], s: i32, t: i32) -> i32 {
     match_len(&src[s as usize..], &src[t as usize..])
 }
 
+/// A table allocated directly on the heap (a 256 KiB array must not pass through the stack).
+fn zeroed_table<T: Copy>(zero: T) -> Box<[T; TABLE_SIZE]> {
+    let table = vec![zero; TABLE_SIZE].into_boxed_slice();
+    match table.try_into() {
+        Ok(table) => table,
+        Err(_) => unreachable!("the vector has TABLE_SIZE entries"),
+    }
+}
+
 impl FastL5 {
     pub(crate) fn new() -> Self {
         FastL5 {
             hist: vec![0; ALLOC_HISTORY],
             hist_len: 0,
             cur: MAX_STORE_BLOCK_SIZE as i32,
-            table: vec![0; TABLE_SIZE].into_boxed_slice(),
-            btable: vec![[0; 2]; TABLE_SIZE].into_boxed_slice(),
+            table: zeroed_table(0),
+            btable: zeroed_table([0; 2]),
         }
     }
 
@@ -190,8 +199,8 @@ impl FastL5 {
 
         let cur = self.cur;
         let src = &self.hist[..self.hist_len];
-        let table = &mut self.table[..];
-        let btable = &mut self.btable[..];
+        let table = &mut *self.table;
+        let btable = &mut *self.btable;
         let mut next_emit = s;
         let s_limit = src.len() as i32 - INPUT_MARGIN;
         let mut cv = load64(src, s);

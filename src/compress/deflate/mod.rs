@@ -7,6 +7,7 @@
 //! `close`, `ResetDict`). The submodules port `level5.go`/`fast_encoder.go`, `token.go`,
 //! `huffman_code.go` and `huffman_bit_writer.go`.
 
+mod bits;
 mod bitwriter;
 mod huffman;
 mod level5;
@@ -42,7 +43,7 @@ impl BlockEncoder {
         // ResetDict: forget the previous stream, then run the dictionary through the matcher
         // and discard the tokens, which leaves it in the history and hash tables.
         self.w.reset();
-        self.w.out = std::mem::take(out);
+        self.w.bits.out = std::mem::take(out);
         self.fast.reset();
         self.tokens.reset();
         let dict = &dict[dict.len().saturating_sub(MAX_DICT)..];
@@ -63,7 +64,7 @@ impl BlockEncoder {
             self.w.write_stored_header(0, true);
             self.w.flush();
         }
-        *out = std::mem::take(&mut self.w.out);
+        *out = std::mem::take(&mut self.w.bits.out);
     }
 
     /// Codes one window (`storeFast`): tiny final windows are stored or Huffman-coded
