@@ -27,7 +27,7 @@ done
 for dir in "${sources[@]}"; do
   find "$dir" -xdev -type f -size +0 -printf '%s\t%p\n' 2>/dev/null | sort -t$'\t' -k2
 done | awk -F'\t' -v limit="$((size_mb * 1000000))" \
-  '{ if (total >= limit) exit; total += $1; print $2 }' > "$tmp/files"
+  '{ if (total < limit) { total += $1; print $2 } }' > "$tmp/files"
 tar -cf "$tmp/corpus.tar" --no-recursion -T "$tmp/files" 2>/dev/null || true
 actual=$(stat -c %s "$tmp/corpus.tar")
 if [ "$actual" -lt 256000000 ]; then

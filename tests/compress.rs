@@ -120,7 +120,23 @@ fn golden_layers() -> Vec<Layer> {
     cases.sort();
     assert!(cases.len() >= 3, "derived apko golden cases");
     layouts.extend(cases);
-    layouts.iter().flat_map(|l| layout_layers(l)).collect()
+    let layers: Vec<Layer> = layouts.iter().flat_map(|l| layout_layers(l)).collect();
+    // No gzip blob is left out: every blob that starts with the gzip magic is a listed layer.
+    for layout in &layouts {
+        for entry in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            if bytes.starts_with(&[0x1f, 0x8b]) {
+                let digest = format!("sha256:{}", path.file_name().unwrap().to_string_lossy());
+                assert!(
+                    layers.iter().any(|l| l.digest == digest),
+                    "{}: gzip blob {digest} not reached from index.json",
+                    layout.display()
+                );
+            }
+        }
+    }
+    layers
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
