@@ -19,7 +19,7 @@ const MAX_MATCH_LENGTH: i32 = 258;
 /// the capacity is part of the output format.
 const ALLOC_HISTORY: usize = MAX_STORE_BLOCK_SIZE * 5;
 /// When `cur` passes this, table positions are rebased to avoid i32 overflow.
-const BUFFER_RESET: i32 = i32::MAX - ALLOC_HISTORY as i32 - MAX_STORE_BLOCK_SIZE as i32;
+pub(super) const BUFFER_RESET: i32 = i32::MAX - ALLOC_HISTORY as i32 - MAX_STORE_BLOCK_SIZE as i32;
 
 const PRIME_4_BYTES: u32 = 2_654_435_761;
 const PRIME_7_BYTES: u64 = 58_295_818_150_454_627;
@@ -123,6 +123,12 @@ impl FastL5 {
             table: zeroed_table(0),
             btable: zeroed_table([0; 2]),
         }
+    }
+
+    /// Ages the encoder as if it had compressed a long stream (positions near the rebase point).
+    #[cfg(test)]
+    pub(super) fn set_cur(&mut self, cur: i32) {
+        self.cur = cur;
     }
 
     /// Starts a new stream: moves `cur` past everything in the tables so no old entry is

@@ -108,3 +108,45 @@ impl BlockEncoder {
         self.w.write_bytes(window);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BlockEncoder;
+    use super::level5::BUFFER_RESET;
+
+    /// Upstream keeps one encoder per pooled writer, so after about 2 GB its positions are
+    /// rebased (at a block start, or in the middle of a block). Not reachable through the
+    /// public API in a test's time budget; the output must equal a fresh encoder's.
+    #[test]
+    fn an_aged_encoder_writes_the_same_bytes_as_a_fresh_one() {
+        let mut state = 0x1234_5678_u64;
+        let data: Vec<u8> = (0..3 * (1 << 20) + 999)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                b"abcdefgh ,.\n0123"[(state >> 60) as usize]
+            })
+            .collect();
+        let blocks: Vec<&[u8]> = data.chunks(1 << 20).collect();
+        for start in [
+            BUFFER_RESET - 2_000_000,
+            BUFFER_RESET - 300_000,
+            BUFFER_RESET - 40_000,
+            BUFFER_RESET - 1,
+            BUFFER_RESET,
+        ] {
+            let mut aged = BlockEncoder::new();
+            aged.fast.set_cur(start);
+            let mut dict: &[u8] = &[];
+            for (i, block) in blocks.iter().enumerate() {
+                let last = i + 1 == blocks.len();
+                let (mut ours, mut fresh) = (Vec::new(), Vec::new());
+                aged.encode(dict, block, last, &mut ours);
+                BlockEncoder::new().encode(dict, block, last, &mut fresh);
+                assert!(ours == fresh, "block {i} from position {start}");
+                dict = &block[block.len().saturating_sub(16 << 10)..];
+            }
+        }
+    }
+}
