@@ -8,5 +8,6 @@ mod apk_solver;
 mod apk_version;
 mod attest;
 mod build_tar;
+mod compress;
 mod depcheck;
 mod support;
