@@ -9,9 +9,11 @@
 //! |---|---|
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
+//! | [`oci`] | OCI objects: references, registry, layout (to come) and Go-compatible JSON encoding |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 
 pub mod apk;
 pub mod cli;
 pub mod compress;
+pub mod oci;
