@@ -7,6 +7,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`config`] | apko's image configuration (YAML/JSON, `include`, checksum, merge, validation) and `apko.lock.json` |
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
 //! | [`oci`] | OCI objects: references, registry, layout (to come) and Go-compatible JSON encoding |
@@ -16,4 +17,5 @@
 pub mod apk;
 pub mod cli;
 pub mod compress;
+pub mod config;
 pub mod oci;
