@@ -1,6 +1,6 @@
 //! apko's image configuration and lock file, byte-exact: the model, YAML and JSON reading with
 //! `include`, the configuration checksum, merge and validation, apko's JSON form (what
-//! `/etc/apko.json` holds).
+//! `/etc/apko.json` holds), and the Terraform-provider form of locked configurations.
 //!
 //! | file | owns |
 //! |---|---|
@@ -10,6 +10,7 @@
 //! | [`load`] | files, `include`, the checksum, YAML/JSON entry points |
 //! | [`merge`] | `MergeInto`, `Validate`, locked copies, the world |
 //! | [`repository`] | `@tag URL` repository lines |
+//! | [`provider`] | the alphabetical, no-omitempty form of Chainguard's `locked_config.json` |
 //!
 //! Not for: resolving packages (`apk`) or encoding rules (`oci::json`). Reproduces
 //! reference/apko-format.md §2 and §3.
@@ -20,6 +21,7 @@ pub mod image;
 pub mod load;
 pub mod merge;
 pub mod predicate;
+pub mod provider;
 pub mod repository;
 
 use std::path::PathBuf;
