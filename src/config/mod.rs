@@ -1,6 +1,7 @@
 //! apko's image configuration and lock file, byte-exact: the model, YAML and JSON reading with
 //! `include`, the configuration checksum, merge and validation, apko's JSON form (what
-//! `/etc/apko.json` holds), and the Terraform-provider form of locked configurations.
+//! `/etc/apko.json` holds), the Terraform-provider form of locked configurations, and
+//! `apko.lock.json` v1.
 //!
 //! | file | owns |
 //! |---|---|
@@ -11,6 +12,7 @@
 //! | [`merge`] | `MergeInto`, `Validate`, locked copies, the world |
 //! | [`repository`] | `@tag URL` repository lines |
 //! | [`provider`] | the alphabetical, no-omitempty form of Chainguard's `locked_config.json` |
+//! | [`lock`] | `apko.lock.json` v1 |
 //!
 //! Not for: resolving packages (`apk`) or encoding rules (`oci::json`). Reproduces
 //! reference/apko-format.md §2 and §3.
@@ -19,6 +21,7 @@ pub mod arch;
 mod decode;
 pub mod image;
 pub mod load;
+pub mod lock;
 pub mod merge;
 pub mod predicate;
 pub mod provider;
@@ -32,6 +35,7 @@ pub use image::{
     NamedContent, PathMutation, User,
 };
 pub use load::{ConfigChecksum, LoadedConfiguration, Loader};
+pub use lock::Lock;
 pub use repository::Repository;
 
 /// Errors reading, checking or encoding a configuration.
