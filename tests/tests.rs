@@ -1,3 +1,4 @@
 //! The integration test binary: one module per flow, a shared `support` harness.
 
+mod config;
 mod support;
