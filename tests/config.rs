@@ -1,4 +1,7 @@
 //! The configuration model and lock file against apko's own fixtures and real-world data.
+//!
+//! Not for: package resolution or image bytes (the `apk` and build tests). Covers
+//! reference/apko-format.md §2, §3 and §6.6, with the data of test-data.md §1.3 and §6.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -119,6 +122,91 @@ fn include_chain_merges_and_hashes_like_rules_apko_expects() -> TestResult {
     Ok(())
 }
 
+/// Every (configuration, lock) pair in the data: `(working directory, config, lock)`.
+const LOCKED_CONFIGS: [(&str, &str, &str); 11] = [
+    (CLI_TESTDATA, "apko.yaml", "apko.lock.json"),
+    (
+        CLI_TESTDATA,
+        "apko-discover.yaml",
+        "apko-discover.lock.json",
+    ),
+    (
+        CLI_TESTDATA,
+        "image_on_top.apko.yaml",
+        "image_on_top.apko.lock.json",
+    ),
+    (
+        "derived/apko/goldens/features",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "derived/apko/goldens/layering",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "derived/apko/goldens/cacerts",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "chainguard-dev/rules_apko/examples/lock",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "chainguard-dev/rules_apko/examples/oci",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "chainguard-dev/rules_apko/examples/wolfi-base",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "chainguard-dev/rules_apko/examples/multi_arch_and_repo",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+    (
+        "chainguard-dev/rules_apko/e2e/smoke",
+        "apko.yaml",
+        "apko.lock.json",
+    ),
+];
+
+#[test]
+fn every_lock_records_its_configurations_checksum_and_repositories() -> TestResult {
+    for (dir, config, lock) in LOCKED_CONFIGS {
+        let dir = support::data(dir);
+        let loaded = Loader::new().working_dir(&dir).load(config)?;
+        let lock = Lock::read(dir.join(lock))?;
+        assert_eq!(
+            lock.check_config(&loaded.checksum)?,
+            ConfigCheck::Matches,
+            "{}",
+            dir.display()
+        );
+        // repoLock order: architectures outer (config order, else all), repositories inner.
+        let ic = &loaded.configuration;
+        let archs = if ic.archs.is_empty() {
+            Architecture::all()
+        } else {
+            ic.archs.clone()
+        };
+        let mut expected = Vec::new();
+        for arch in &archs {
+            for repository in &ic.contents.repositories {
+                expected.push(lock::LockRepository::new(repository, arch)?);
+            }
+        }
+        assert_eq!(lock.contents.repositories, expected, "{}", dir.display());
+    }
+    Ok(())
+}
+
 #[test]
 fn include_is_also_found_beside_the_including_file() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -180,7 +268,7 @@ fn every_apko_example_loads() -> TestResult {
         );
         seen += 1;
     }
-    assert!(seen >= 19, "only {seen} examples");
+    assert_eq!(seen, 19);
 
     let overlay = Loader::new()
         .working_dir(&root)
