@@ -9,5 +9,6 @@ mod apk_version;
 mod attest;
 mod build_tar;
 mod compress;
+mod config;
 mod depcheck;
 mod support;
