@@ -28,3 +28,5 @@ pub fn data(relative: &str) -> PathBuf {
     assert!(path.exists(), "test data file missing: {}", path.display());
     path
 }
+
+pub mod archive;
