@@ -12,6 +12,7 @@
 //! writing packages ([`super::writer`]). Reproduces apko `pkg/apk/expandapk/expandapk.go` and
 //! `split.go` (reference/apko-format.md §3.3, §5.1–5.3).
 
+mod entry;
 mod gzip;
 mod signature;
 mod stream;
@@ -22,9 +23,9 @@ use base64::Engine as _;
 use super::package::Package;
 use super::pkginfo::PkgInfo;
 
+pub use entry::{Entry, EntryKind};
 pub use signature::{Signature, SignatureAlgorithm, public_key_from_pem};
 pub use stream::PackageReader;
-pub use tar::{Entry, EntryKind};
 
 /// Why a package cannot be read or does not verify. `member` numbers count gzip members from 1.
 #[derive(Debug, thiserror::Error)]

@@ -14,9 +14,10 @@ use std::io::Read;
 use base64::Engine as _;
 use sha1::Digest as _;
 
+use super::entry::{Entry, EntryKind};
 use super::gzip::{Capture, MemberDecoder, Running, Source};
 use super::signature::{self, Signature};
-use super::tar::{Entry, EntryKind, Inflow, TarReader};
+use super::tar::{Inflow, TarReader};
 use super::{ByteRange, Error, Layout, Limits, Member, Sha1Digest, Sha256Digest};
 use crate::apk::pkginfo::{self, PkgInfo};
 
