@@ -17,7 +17,7 @@ mod repository;
 mod synthetic;
 mod tar;
 
-use std::io::Write as _;
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
@@ -74,13 +74,13 @@ pub enum Error {
         path: String,
     },
     /// Compressing into memory failed.
-    #[error("compressing {what} failed")]
+    #[error("compressing the {what} member failed")]
     Compress {
         /// Which member.
         what: &'static str,
-        /// The I/O error.
+        /// The deflate error.
         #[source]
-        source: std::io::Error,
+        source: flate2::CompressError,
     },
     /// Reading a source tree or writing a repository failed.
     #[error("{path}: file system access failed")]
@@ -272,13 +272,41 @@ pub struct BuiltPackage {
     pub package: Package,
 }
 
+thread_local! {
+    /// One deflate state per thread: allocating it costs more than compressing a tiny member.
+    static DEFLATE: RefCell<flate2::Compress> =
+        RefCell::new(flate2::Compress::new(flate2::Compression::default(), false));
+}
+
+/// One gzip member: header without name or mtime (OS "unknown", as flate2 and Go write it),
+/// deflate at the default level, CRC-32 and length trailer.
 fn gzip(content: &[u8], what: &'static str) -> Result<Vec<u8>, Error> {
-    let compress = |source| Error::Compress { what, source };
-    let mut encoder = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), flate2::Compression::default());
-    encoder.write_all(content).map_err(compress)?;
-    encoder.finish().map_err(compress)
+    let mut out = Vec::with_capacity(content.len() / 2 + 64);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    DEFLATE.with(|cell| {
+        let mut deflate = cell.borrow_mut();
+        deflate.reset();
+        loop {
+            if out.len() == out.capacity() {
+                out.reserve(4096);
+            }
+            let consumed = usize::try_from(deflate.total_in()).unwrap_or(usize::MAX);
+            let input = content.get(consumed..).unwrap_or_default();
+            let status = deflate
+                .compress_vec(input, &mut out, flate2::FlushCompress::Finish)
+                .map_err(|source| Error::Compress { what, source })?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(());
+            }
+        }
+    })?;
+    let mut crc = flate2::Crc::new();
+    crc.update(content);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // ISIZE is the length modulo 2^32.
+    #[allow(clippy::cast_possible_truncation)]
+    out.extend_from_slice(&(content.len() as u32).to_le_bytes());
+    Ok(out)
 }
 
 /// A value that reads back unchanged as `key = value` in `.PKGINFO` and as an index field.
