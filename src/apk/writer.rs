@@ -193,6 +193,8 @@ pub struct FileSpec {
     pub gid: u32,
     /// The checksum record.
     pub checksum: ChecksumRecord,
+    /// Further PAX records, written after the checksum (e.g. `SCHILY.xattr.user.note`).
+    pub pax: Vec<(String, String)>,
 }
 
 impl FileSpec {
@@ -204,6 +206,7 @@ impl FileSpec {
             uid: 0,
             gid: 0,
             checksum: ChecksumRecord::Hex,
+            pax: Vec::new(),
         }
     }
 
@@ -422,6 +425,7 @@ fn data_tar(spec: &PackageSpec) -> Result<(Vec<u8>, u64), Error> {
         let pax: Vec<(String, String)> = record
             .map(|value| ("APK-TOOLS.checksum.SHA1".to_owned(), value))
             .into_iter()
+            .chain(file.pax.iter().cloned())
             .collect();
         let header = Header {
             path: &file.path,
@@ -493,32 +497,42 @@ pub fn build_package(spec: &PackageSpec, key: Option<&SigningKey>) -> Result<Bui
     Ok(BuiltPackage { bytes, package })
 }
 
+/// Whether an index line is written when its value is empty.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    Always,
+    WhenSet,
+}
+
 /// The APKINDEX text for `packages`, in the given order (fields as apko's index template).
 pub fn index_text(packages: &[Package]) -> String {
+    use Presence::{Always, WhenSet};
     let mut text = String::new();
     for p in packages {
-        let mut field = |letter: char, value: &str, always: bool| {
-            if always || !value.is_empty() {
+        let lines = [
+            ('C', p.checksum_string(), Always),
+            ('P', p.name.clone(), Always),
+            ('V', p.version.clone(), Always),
+            ('A', p.arch.clone(), WhenSet),
+            ('S', nonzero(p.size), WhenSet),
+            ('I', nonzero(p.installed_size), WhenSet),
+            ('T', p.description.clone(), Always),
+            ('U', p.url.clone(), WhenSet),
+            ('L', p.license.clone(), WhenSet),
+            ('o', p.origin.clone(), WhenSet),
+            ('m', p.maintainer.clone(), WhenSet),
+            ('t', p.build_time.to_string(), Always),
+            ('c', p.commit.clone(), WhenSet),
+            ('D', p.dependencies.join(" "), WhenSet),
+            ('i', p.install_if.join(" "), WhenSet),
+            ('p', p.provides.join(" "), WhenSet),
+            ('k', nonzero(p.provider_priority), WhenSet),
+        ];
+        for (letter, value, presence) in lines {
+            if presence == Always || !value.is_empty() {
                 text.push_str(&format!("{letter}:{value}\n"));
             }
-        };
-        field('C', &p.checksum_string(), true);
-        field('P', &p.name, true);
-        field('V', &p.version, true);
-        field('A', &p.arch, false);
-        field('S', &nonzero(p.size), false);
-        field('I', &nonzero(p.installed_size), false);
-        field('T', &p.description, true);
-        field('U', &p.url, false);
-        field('L', &p.license, false);
-        field('o', &p.origin, false);
-        field('m', &p.maintainer, false);
-        field('t', &p.build_time.to_string(), true);
-        field('c', &p.commit, false);
-        field('D', &p.dependencies.join(" "), false);
-        field('i', &p.install_if.join(" "), false);
-        field('p', &p.provides.join(" "), false);
-        field('k', &nonzero(p.provider_priority), false);
+        }
         text.push('\n');
     }
     text

@@ -551,3 +551,31 @@ fn synthetic_repositories_are_deterministic_and_index_every_package() {
         assert_eq!(record.checksum, built.package.checksum);
     }
 }
+
+#[test]
+fn pax_records_override_header_fields_and_carry_xattrs() {
+    let mut spec = PackageSpec::new("pax", "1-r0", "x86_64");
+    let mut file = FileSpec::file("short-name", b"content\n");
+    file.pax = vec![
+        ("SCHILY.xattr.user.note".into(), "hello".into()),
+        ("SCHILY.xattr.user.empty".into(), String::new()),
+        ("mtime".into(), "1700000000.25".into()),
+        ("uid".into(), "1234".into()),
+        ("uname".into(), "builder".into()),
+        ("path".into(), "renamed/by-pax".into()),
+    ];
+    spec.files = vec![file];
+    let built = writer::build_package(&spec, None).expect("builds");
+    let apk = archive::read_package(&built.bytes, "pax").expect("reads");
+    let entry = &apk.files[0].entry;
+    assert_eq!(entry.path, "renamed/by-pax");
+    assert_eq!(
+        (entry.mtime, entry.mtime_nanos),
+        (1_700_000_000, 250_000_000)
+    );
+    assert_eq!((entry.uid, entry.uname.as_str()), (1234, "builder"));
+    let xattrs: Vec<(&str, &[u8])> = entry.xattrs().collect();
+    assert_eq!(xattrs, [("user.note", &b"hello"[..])]);
+    assert!(entry.pax.contains_key("SCHILY.xattr.user.empty"));
+    assert_eq!(apk.files[0].content, b"content\n");
+}

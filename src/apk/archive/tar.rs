@@ -255,3 +255,82 @@ impl<S: Inflow> TarReader<S> {
 fn padding(length: u64) -> u64 {
     (BLOCK as u64 - length % BLOCK as u64) % BLOCK as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header block with a valid checksum; `magic` selects USTAR, GNU or V7 (empty).
+    fn block(name: &str, flag: u8, size: usize, magic: &[u8]) -> Vec<u8> {
+        let mut block = vec![0u8; BLOCK];
+        block[..name.len()].copy_from_slice(name.as_bytes());
+        block[100..108].copy_from_slice(b"0000644\0");
+        block[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+        block[136..148].copy_from_slice(b"00000000000\0");
+        block[156] = flag;
+        block[257..257 + magic.len()].copy_from_slice(magic);
+        block[148..156].copy_from_slice(b"        ");
+        let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
+        block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        block
+    }
+
+    fn padded(content: &[u8]) -> Vec<u8> {
+        let mut bytes = content.to_vec();
+        bytes.resize(content.len().div_ceil(BLOCK) * BLOCK, 0);
+        bytes
+    }
+
+    #[test]
+    fn gnu_long_names_and_v7_directories_read_as_go_reads_them() {
+        let long = format!("usr/share/{}/file", "x".repeat(150));
+        let gnu = b"ustar  \0";
+        let mut tar = block("././@LongLink", b'L', long.len() + 1, gnu);
+        tar.extend(padded(format!("{long}\0").as_bytes()));
+        tar.extend(block(&long[..100], b'0', 3, gnu));
+        tar.extend(padded(b"abc"));
+        tar.extend(block("olddir/", 0, 0, b""));
+        tar.extend(block("oldfile", 0, 2, b""));
+        tar.extend(padded(b"hi"));
+        let mut reader = TarReader::new(tar.as_slice(), "test".into(), 1);
+        let entry = reader.next_entry().expect("entry").expect("some");
+        assert_eq!(
+            (entry.path.as_str(), entry.kind),
+            (long.as_str(), EntryKind::Regular)
+        );
+        let mut content = [0u8; 8];
+        assert_eq!(reader.read_content(&mut content).expect("content"), 3);
+        let entry = reader.next_entry().expect("entry").expect("some");
+        assert_eq!(
+            (entry.path.as_str(), entry.kind),
+            ("olddir/", EntryKind::Directory)
+        );
+        let entry = reader.next_entry().expect("entry").expect("some");
+        assert_eq!(
+            (entry.path.as_str(), entry.kind, entry.size),
+            ("oldfile", EntryKind::Regular, 2)
+        );
+        // No end-of-archive marker: a clean end at a block boundary ends the archive.
+        assert!(reader.next_entry().expect("end").is_none());
+    }
+
+    #[test]
+    fn a_header_cut_short_is_an_error() {
+        let tar = block("file", b'0', 0, b"ustar\x0000");
+        let mut reader = TarReader::new(&tar[..300], "test".into(), 2);
+        match reader.next_entry() {
+            Err(Error::Tar {
+                member,
+                offset,
+                what,
+                ..
+            }) => {
+                assert_eq!(
+                    (member, offset, what),
+                    (2, 0, "archive ends inside a header")
+                );
+            }
+            other => panic!("expected Tar, got {other:?}"),
+        }
+    }
+}
