@@ -360,17 +360,69 @@ fn ranges_and_checksums_equal_apko_lock_files() {
 
 #[test]
 fn test_package_members_decompress_to_the_documented_sizes() {
-    let (_, apk) = read_ok(&format!("{APKO}/packages/x86_64/replayout-1.0.0-r0.apk"));
-    let layout = apk.layout;
-    assert_eq!(layout.signature.map(|s| s.uncompressed), Some(1024));
-    assert_eq!(layout.control.uncompressed, 3584);
-    assert_eq!(layout.data.uncompressed, 10240);
-    assert_eq!(
-        layout.signature.map(|s| s.range.to_string()),
-        Some("bytes=0-646".to_owned())
-    );
-    assert_eq!(layout.control.range.to_string(), "bytes=647-1660");
-    assert_eq!(layout.data.range.to_string(), "bytes=1661-2960");
+    // (file, decompressed sizes, member ranges) from Python's zlib over each member;
+    // test-data.md §3 documents 1024 / 3584 / 10240 for the baselayout packages.
+    let expected = [
+        (
+            "x86_64/pretend-baselayout",
+            [1024, 3584, 10240],
+            [(0, 646), (647, 1628), (1629, 2929)],
+        ),
+        (
+            "x86_64/replayout",
+            [1024, 3584, 10240],
+            [(0, 646), (647, 1660), (1661, 2960)],
+        ),
+        (
+            "aarch64/pretend-baselayout",
+            [1024, 3584, 10240],
+            [(0, 647), (648, 1628), (1629, 2929)],
+        ),
+        (
+            "aarch64/replayout",
+            [1024, 3584, 10240],
+            [(0, 646), (647, 1655), (1656, 2954)],
+        ),
+        (
+            "x86_64/custom-ca-certs-1",
+            [1024, 6656, 15872],
+            [(0, 645), (646, 3657), (3658, 6997)],
+        ),
+        (
+            "x86_64/custom-ca-certs-2",
+            [1024, 5120, 14848],
+            [(0, 646), (647, 2401), (2402, 4547)],
+        ),
+        (
+            "aarch64/custom-ca-certs-1",
+            [1024, 6656, 15872],
+            [(0, 647), (648, 3657), (3658, 7000)],
+        ),
+        (
+            "aarch64/custom-ca-certs-2",
+            [1024, 5120, 14848],
+            [(0, 645), (646, 2397), (2398, 4548)],
+        ),
+    ];
+    for (name, sizes, ranges) in expected {
+        let (_, apk) = read_ok(&format!("{APKO}/packages/{name}-1.0.0-r0.apk"));
+        let layout = apk.layout;
+        let signature = layout.signature.expect("signed");
+        let members = [
+            (signature.uncompressed, signature.range),
+            (layout.control.uncompressed, layout.control.range),
+            (layout.data.uncompressed, layout.data.range),
+        ];
+        for ((uncompressed, range), (size, (first, last))) in
+            members.into_iter().zip(sizes.into_iter().zip(ranges))
+        {
+            assert_eq!(
+                (uncompressed, range.first, range.last),
+                (size, first, last),
+                "{name}"
+            );
+        }
+    }
 }
 
 /// path, kind, mode, uid, gid, uname, gname, size
