@@ -28,10 +28,12 @@ const PURE: &[&str] = &[
     "apk/version.rs",
     "apk/constraint.rs",
     "apk/index.rs",
+    "apk/signed.rs",
     "apk/pkginfo.rs",
     "apk/solver",
     "apk/solver.rs",
     "build/tar.rs",
+    "build/tar",
     "compress",
 ];
 

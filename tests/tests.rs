@@ -6,5 +6,6 @@ mod apk_installed;
 mod apk_repository;
 mod apk_solver;
 mod apk_version;
+mod build_tar;
 mod depcheck;
 mod support;

@@ -18,5 +18,7 @@ pub mod writer;
 
 pub use constraint::{Constraint, Operator};
 pub use index::Index;
+pub use keyring::{KeyName, Keyring};
 pub use package::Package;
+pub use repository::{Fetcher, Repository, RepositoryIndex};
 pub use version::Version;

@@ -1,1 +1,442 @@
 //! APKINDEX.tar.gz archives: reading the signed index and checking its signatures.
+//!
+//! Takes the archive's bytes, a [`Keyring`] and a location (URL or path, only used in errors);
+//! returns the parsed [`Index`] once one signature by a trusted key verifies. Pure: no network or
+//! disk.
+//!
+//! Layout: gzip member 1 is a tar of `.SIGN.RSA.<key>` (SHA-1) or `.SIGN.RSA256.<key>` (SHA-256)
+//! entries; the signature is RSA PKCS#1 v1.5 over the raw bytes from the start of member 2 to the
+//! end of the file, which hold a tar of `DESCRIPTION` and `APKINDEX`.
+//!
+//! Not for: fetching or caching indexes ([`super::repository`]), loading keys
+//! ([`super::keyring`]) or the `APKINDEX` text itself ([`super::index`]).
+//! Reproduces apko `pkg/apk/apk/index.go` `parseRepositoryIndex` and `pkg/apk/apk/apkindex.go`
+//! `IndexFromArchive` (reference/apko-format.md §4.2, §5.5).
+
+use std::io::Read;
+
+use sha1::Digest as _;
+
+use super::index::{self, Index};
+use super::keyring::{KeyName, Keyring};
+
+/// apko's `DefaultMaxAPKIndexDecompressedSize`: a larger index is refused, not read.
+pub const MAX_DECOMPRESSED: u64 = 300 << 20;
+
+/// Why an APKINDEX archive cannot be read or trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No trusted keys were given, so no signature can be checked.
+    #[error("{index}: no keys to verify its signature")]
+    NoKeys {
+        /// The index's URL or path.
+        index: String,
+    },
+    /// A gzip member is malformed or truncated.
+    #[error("{index}: gzip member {member} is corrupt or truncated")]
+    Gzip {
+        /// The index's URL or path.
+        index: String,
+        /// 1-based gzip member number.
+        member: usize,
+        /// The decoder's complaint.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The tar stream inside the gzip members is malformed or truncated.
+    #[error("{index}: malformed tar stream")]
+    Tar {
+        /// The index's URL or path.
+        index: String,
+        /// The tar reader's complaint.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A tar entry's data ends before the size its header declares.
+    #[error("{index}: tar entry {entry:?} is truncated")]
+    TruncatedEntry {
+        /// The index's URL or path.
+        index: String,
+        /// The entry's name.
+        entry: String,
+    },
+    /// The decompressed archive exceeds [`MAX_DECOMPRESSED`].
+    #[error("{index}: decompresses to more than {limit} bytes")]
+    TooLarge {
+        /// The index's URL or path.
+        index: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The index sits in the first gzip member: the old single-stream layout, which apko refuses
+    /// because signed data must start at the second member.
+    #[error(
+        "{index}: single gzip stream with {entry:?} in the signature member; not a signed index"
+    )]
+    SingleStream {
+        /// The index's URL or path.
+        index: String,
+        /// The index entry found among the signatures.
+        entry: String,
+    },
+    /// The signature member holds an entry that is not `.SIGN.<type>.<key>.rsa.pub`.
+    #[error("{index}: entry {entry:?} in the signature member is not a signature")]
+    SignatureEntry {
+        /// The index's URL or path.
+        index: String,
+        /// The entry's name.
+        entry: String,
+    },
+    /// The signature member holds no signature at all.
+    #[error("{index}: not signed")]
+    Unsigned {
+        /// The index's URL or path.
+        index: String,
+    },
+    /// No signature is both RSA (SHA-1 or SHA-256) and by a trusted key.
+    #[error("{index}: no usable signature by a trusted key; signed as {}", signatures.join(", "))]
+    UnknownKey {
+        /// The index's URL or path.
+        index: String,
+        /// The signature entries found (`.SIGN.RSA.<key>`).
+        signatures: Vec<String>,
+    },
+    /// Nothing follows the signature member, so there is no signed data.
+    #[error("{index}: no index after the signature member")]
+    MissingIndex {
+        /// The index's URL or path.
+        index: String,
+    },
+    /// Every signature by a trusted key failed to verify.
+    #[error("{index}: signature by {} does not verify", keys.iter().map(KeyName::as_str).collect::<Vec<_>>().join(", "))]
+    BadSignature {
+        /// The index's URL or path.
+        index: String,
+        /// The trusted keys whose signatures failed.
+        keys: Vec<KeyName>,
+    },
+    /// The archive holds an entry other than `APKINDEX`, `DESCRIPTION` and `.SIGN.*`.
+    #[error("{index}: unexpected entry {entry:?}")]
+    UnexpectedEntry {
+        /// The index's URL or path.
+        index: String,
+        /// The entry's name.
+        entry: String,
+    },
+    /// The `APKINDEX` text is malformed.
+    #[error("{index}: APKINDEX text")]
+    Text {
+        /// The index's URL or path.
+        index: String,
+        /// The parser's complaint, with the line.
+        #[source]
+        source: index::Error,
+    },
+}
+
+/// The digest a signature is computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// `.SIGN.RSA.`: RSA PKCS#1 v1.5 over SHA-1.
+    RsaSha1,
+    /// `.SIGN.RSA256.`: RSA PKCS#1 v1.5 over SHA-256.
+    RsaSha256,
+}
+
+/// The signature that made an index trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The trusted key that verified it.
+    pub key: KeyName,
+    /// Its digest algorithm.
+    pub algorithm: Algorithm,
+}
+
+/// An index whose signature verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIndex {
+    /// The parsed index.
+    pub index: Index,
+    /// Who signed it.
+    pub verified: Verified,
+}
+
+/// Verifies the archive against `keyring`, then parses it.
+pub fn read(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<SignedIndex, Error> {
+    let verified = verify(bytes, keyring, location)?;
+    let index = read_unverified(bytes, location)?;
+    Ok(SignedIndex { index, verified })
+}
+
+/// Checks that one signature in the first gzip member, by a key in `keyring`, verifies the rest
+/// of the file. Signatures by unknown keys and DSA/RSA512 signatures are skipped, as in apko.
+pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verified, Error> {
+    if keyring.is_empty() {
+        return Err(Error::NoKeys {
+            index: location.to_owned(),
+        });
+    }
+    let mut seen = Vec::new();
+    let mut usable = Vec::new();
+    let mut archive = tar::Archive::new(Members::new(bytes, Scope::FirstMember));
+    let read = visit_entries(&mut archive, location, |name, contents| {
+        let Some((kind, signer)) = parse_signature_name(&name) else {
+            return Err(if name == "APKINDEX" || name == "DESCRIPTION" {
+                Error::SingleStream {
+                    index: location.to_owned(),
+                    entry: name,
+                }
+            } else {
+                Error::SignatureEntry {
+                    index: location.to_owned(),
+                    entry: name,
+                }
+            });
+        };
+        let algorithm = match kind {
+            "RSA" => Some(Algorithm::RsaSha1),
+            "RSA256" => Some(Algorithm::RsaSha256),
+            // DSA is obsolete and RSA512 is not compiled into apk-tools: apko skips both.
+            _ => None,
+        };
+        if let (Some(algorithm), Some((key_name, key))) = (algorithm, keyring.find(signer)) {
+            usable.push((key_name, key, algorithm, contents));
+        }
+        seen.push(name);
+        Ok(())
+    });
+    let signed_data = archive.into_inner().close(read, location)?;
+
+    if seen.is_empty() {
+        return Err(Error::Unsigned {
+            index: location.to_owned(),
+        });
+    }
+    if usable.is_empty() {
+        return Err(Error::UnknownKey {
+            index: location.to_owned(),
+            signatures: seen,
+        });
+    }
+    if signed_data.is_empty() {
+        return Err(Error::MissingIndex {
+            index: location.to_owned(),
+        });
+    }
+
+    let (mut sha1, mut sha256) = (None, None);
+    let mut failed = Vec::new();
+    for (key_name, key, algorithm, signature) in usable {
+        let outcome = match algorithm {
+            Algorithm::RsaSha1 => key.verify(
+                rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
+                sha1.get_or_insert_with(|| sha1::Sha1::digest(signed_data)),
+                &signature,
+            ),
+            Algorithm::RsaSha256 => key.verify(
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                sha256.get_or_insert_with(|| sha2::Sha256::digest(signed_data)),
+                &signature,
+            ),
+        };
+        if outcome.is_ok() {
+            return Ok(Verified {
+                key: key_name.clone(),
+                algorithm,
+            });
+        }
+        failed.push(key_name.clone());
+    }
+    Err(Error::BadSignature {
+        index: location.to_owned(),
+        keys: failed,
+    })
+}
+
+/// Parses the archive without checking signatures, as apko's `IndexFromArchive` (used for
+/// `--ignore-signatures` and the single-stream layout). All gzip members are read as one tar
+/// stream; only `APKINDEX`, `DESCRIPTION` and `.SIGN.*` entries are allowed. Stricter than
+/// apko, which stops at the tar's end: every member is read to its end, so a truncated trailer or
+/// trailing garbage is an error rather than silently ignored.
+pub fn read_unverified(bytes: &[u8], location: &str) -> Result<Index, Error> {
+    let mut parsed = Index::default();
+    let mut archive = tar::Archive::new(Members::new(bytes, Scope::AllMembers));
+    let read = visit_entries(&mut archive, location, |name, contents| {
+        match name.as_str() {
+            "APKINDEX" => {
+                parsed.packages = index::parse_text(&contents).map_err(|source| Error::Text {
+                    index: location.to_owned(),
+                    source,
+                })?;
+            }
+            "DESCRIPTION" => parsed.description = String::from_utf8_lossy(&contents).into_owned(),
+            _ if name.starts_with(".SIGN.") => {}
+            _ => {
+                return Err(Error::UnexpectedEntry {
+                    index: location.to_owned(),
+                    entry: name,
+                });
+            }
+        }
+        Ok(())
+    });
+    archive.into_inner().close(read, location)?;
+    Ok(parsed)
+}
+
+/// Splits `.SIGN.<type>.<key>` into type and key, where the key must end in `.rsa.pub`
+/// (apko's `^\.SIGN\.(DSA|RSA|RSA256|RSA512)\.(.*\.rsa\.pub)$`).
+fn parse_signature_name(name: &str) -> Option<(&str, &str)> {
+    let (kind, key) = name.strip_prefix(".SIGN.")?.split_once('.')?;
+    let known = matches!(kind, "DSA" | "RSA" | "RSA256" | "RSA512");
+    (known && key.ends_with(".rsa.pub") && !key.contains('\n')).then_some((kind, key))
+}
+
+/// Hands every entry of a tar stream to `visit` as `(name, contents)`, one at a time so memory
+/// stays bounded by the largest entry. Entry data shorter than its header says is an error (the
+/// tar crate would hand back the short data silently).
+fn visit_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    location: &str,
+    mut visit: impl FnMut(String, Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let tar_error = |source| Error::Tar {
+        index: location.to_owned(),
+        source,
+    };
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let declared = entry.size();
+        if declared > MAX_DECOMPRESSED {
+            return Err(Error::TooLarge {
+                index: location.to_owned(),
+                limit: MAX_DECOMPRESSED,
+            });
+        }
+        let mut contents = Vec::new();
+        entry.read_to_end(&mut contents).map_err(tar_error)?;
+        if contents.len() as u64 != declared {
+            return Err(Error::TruncatedEntry {
+                index: location.to_owned(),
+                entry: name,
+            });
+        }
+        visit(name, contents)?;
+    }
+    Ok(())
+}
+
+/// How far [`Members`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Stop at the end of the first gzip member (Go's `Multistream(false)`), leaving the rest.
+    FirstMember,
+    /// Read every member as one stream (Go's default multistream reader).
+    AllMembers,
+}
+
+/// Gzip members of a file read as one stream, capped at [`MAX_DECOMPRESSED`]. Failures are
+/// remembered so that an error surfacing through the tar reader can be reported as what it is.
+struct Members<'a> {
+    scope: Scope,
+    /// The raw bytes not yet handed to a decoder: after the first member (in
+    /// [`Scope::FirstMember`]), exactly the signed data.
+    rest: &'a [u8],
+    current: Option<flate2::bufread::GzDecoder<&'a [u8]>>,
+    member: usize,
+    total: u64,
+    failure: Option<Failure>,
+}
+
+enum Failure {
+    Gzip(usize, std::io::Error),
+    TooLarge,
+}
+
+impl<'a> Members<'a> {
+    fn new(bytes: &'a [u8], scope: Scope) -> Self {
+        Self {
+            scope,
+            rest: bytes,
+            current: None,
+            member: 0,
+            total: 0,
+            failure: None,
+        }
+    }
+
+    /// Reads to the end of the scope (what the tar reader left: padding, end-of-archive blocks,
+    /// gzip trailers, later members) and returns the raw bytes after it: in
+    /// [`Scope::FirstMember`], the signed data. A gzip or size failure wins over `result`: a
+    /// corrupt member often shows first as a bad tar header or entry name, and the gzip check at
+    /// the member's end names the real cause.
+    fn close(mut self, result: Result<(), Error>, location: &str) -> Result<&'a [u8], Error> {
+        if self.failure.is_none() {
+            // Any error here is recorded in `failure`.
+            let _ = std::io::copy(&mut self, &mut std::io::sink());
+        }
+        match self.failure {
+            Some(Failure::Gzip(member, source)) => Err(Error::Gzip {
+                index: location.to_owned(),
+                member,
+                source,
+            }),
+            Some(Failure::TooLarge) => Err(Error::TooLarge {
+                index: location.to_owned(),
+                limit: MAX_DECOMPRESSED,
+            }),
+            None => result.map(|()| self.rest),
+        }
+    }
+}
+
+impl Read for Members<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.failure.is_some() {
+                return Err(std::io::Error::other("index stream already failed"));
+            }
+            let decoder = match &mut self.current {
+                Some(decoder) => decoder,
+                // An empty file is not a gzip stream; the end after a member is.
+                None if self.rest.is_empty() && self.member == 0 => {
+                    self.failure = Some(Failure::Gzip(1, std::io::ErrorKind::UnexpectedEof.into()));
+                    continue;
+                }
+                None if self.rest.is_empty() => return Ok(0),
+                None if self.scope == Scope::FirstMember && self.member == 1 => return Ok(0),
+                None => {
+                    self.member += 1;
+                    let rest = std::mem::take(&mut self.rest);
+                    self.current.insert(flate2::bufread::GzDecoder::new(rest))
+                }
+            };
+            match decoder.read(buf) {
+                // bufread::GzDecoder consumes exactly one member (header, deflate data, 8-byte
+                // trailer), so what is left of its slice starts the next member.
+                Ok(0) => {
+                    if let Some(decoder) = self.current.take() {
+                        self.rest = decoder.into_inner();
+                    }
+                }
+                Ok(read) => {
+                    self.total += read as u64;
+                    if self.total > MAX_DECOMPRESSED {
+                        self.failure = Some(Failure::TooLarge);
+                        continue;
+                    }
+                    return Ok(read);
+                }
+                Err(error) => {
+                    let kind = error.kind();
+                    self.failure = Some(Failure::Gzip(self.member, error));
+                    return Err(std::io::Error::new(kind, "gzip stream failed"));
+                }
+            }
+        }
+    }
+}

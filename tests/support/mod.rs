@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod installed;
+
 /// The shared test data directory: `$RECEIPTS_TESTDATA`, or `../shared/testdata` beside the
 /// repository. A test that needs it fails when it is missing, loudly, in CI and everywhere else:
 /// nothing passes silently without its data.
@@ -30,3 +32,5 @@ pub fn data(relative: &str) -> PathBuf {
 }
 
 pub mod archive;
+pub mod http;
+pub mod signed;
