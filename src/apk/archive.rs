@@ -6,25 +6,25 @@
 //! byte range and digest of every member ([`Layout`], as `apko.lock.json` records them) and check
 //! what apko checks: `datahash` against the data member, each regular file against its
 //! `APK-TOOLS.checksum.SHA1` record, and, when the caller supplies the index's `C:`, the control
-//! member. The per-package RSA signature can be checked on request.
+//! member. The per-package RSA signature can be checked on request. Tar entries are read by
+//! [`crate::build::tar::Reader`] (Go's `archive/tar` rules), so data entries come out as the
+//! [`Header`]s the image builder writes back.
 //!
 //! Not for: `.PKGINFO` syntax ([`super::pkginfo`]), APKINDEX archives (`super::signed`),
 //! writing packages ([`super::writer`]). Reproduces apko `pkg/apk/expandapk/expandapk.go` and
 //! `split.go` (reference/apko-format.md §3.3, §5.1–5.3).
 
-mod entry;
 mod gzip;
 mod signature;
 mod stream;
-mod tar;
 
 use base64::Engine as _;
 
 use super::package::Package;
 use super::pkginfo::PkgInfo;
 
-pub use entry::{Entry, EntryKind};
-pub use signature::{Signature, SignatureAlgorithm, public_key_from_pem};
+pub use crate::build::tar::{EntryType, Header};
+pub use signature::{Signature, SignatureAlgorithm};
 pub use stream::PackageReader;
 
 /// Why a package cannot be read or does not verify. `member` numbers count gzip members from 1.
@@ -108,17 +108,24 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
-    /// A tar inside a member is malformed.
-    #[error("package {package}: tar in gzip member {member} at byte {offset}: {what}")]
+    /// A tar inside a member is malformed or ends early.
+    #[error("package {package}: tar in gzip member {member}")]
     Tar {
         /// The package.
         package: String,
         /// The gzip member number.
         member: usize,
-        /// Offset in the decompressed tar.
-        offset: u64,
-        /// What is wrong.
-        what: &'static str,
+        /// The tar reader's complaint (offsets are within the decompressed tar).
+        #[source]
+        source: crate::build::tar::Error,
+    },
+    /// The first member's tar holds no entry, so it is neither signature nor control.
+    #[error("package {package}: gzip member {member} holds no tar entry")]
+    NoEntries {
+        /// The package.
+        package: String,
+        /// The gzip member number.
+        member: usize,
     },
     /// The control tar has no `.PKGINFO`.
     #[error("package {package}: no .PKGINFO in the control member")]
@@ -206,15 +213,6 @@ pub enum Error {
         package: String,
         /// The key name.
         key: String,
-    },
-    /// A public key does not parse.
-    #[error("key {key}: not an RSA public key in PEM")]
-    Key {
-        /// The key's name.
-        key: String,
-        /// The parse error (PKIX form).
-        #[source]
-        source: rsa::pkcs8::spki::Error,
     },
 }
 
@@ -340,12 +338,15 @@ impl Default for Limits {
     }
 }
 
-/// A data tar entry with its content.
+/// The PAX record holding a file's SHA-1 (hex, or `Q1` + base64).
+pub const CHECKSUM_RECORD: &str = "APK-TOOLS.checksum.SHA1";
+
+/// A tar entry with its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    /// The header.
-    pub entry: Entry,
-    /// The content (empty for everything but regular files).
+    /// The header as Go's `archive/tar` reads it (PAX records applied, format guessed).
+    pub header: Header,
+    /// The content (empty for links, directories, devices and FIFOs).
     pub content: Vec<u8>,
 }
 
@@ -361,8 +362,10 @@ pub struct ApkFile {
     pub signatures: Vec<Signature>,
     /// The raw control member (what signatures sign).
     pub control_raw: Vec<u8>,
+    /// The decompressed control tar.
+    pub control_tar: Vec<u8>,
     /// The control tar's entries with content.
-    pub control_entries: Vec<(Entry, Vec<u8>)>,
+    pub control_entries: Vec<FileEntry>,
     /// The parsed `.PKGINFO`.
     pub pkginfo: PkgInfo,
     /// The data tar's entries with content, in archive order.
@@ -412,7 +415,7 @@ fn check_control(package: &str, actual: &Sha1Digest, expected: &[u8]) -> Result<
 pub fn read_package(bytes: &[u8], package: &str) -> Result<ApkFile, Error> {
     let mut reader = PackageReader::open(bytes, package, Limits::default())?;
     let mut files = Vec::new();
-    while let Some(entry) = reader.next_entry()? {
+    while let Some(header) = reader.next_entry()? {
         let mut content = Vec::new();
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
@@ -422,10 +425,11 @@ pub fn read_package(bytes: &[u8], package: &str) -> Result<ApkFile, Error> {
             }
             content.extend_from_slice(chunk.get(..count).unwrap_or_default());
         }
-        files.push(FileEntry { entry, content });
+        files.push(FileEntry { header, content });
     }
     let signatures = reader.signatures().to_vec();
     let control_raw = reader.control_raw().to_vec();
+    let control_tar = reader.control_tar().to_vec();
     let control_entries = reader.control_entries().to_vec();
     let pkginfo = reader.pkginfo().clone();
     let layout = reader.finish()?;
@@ -434,6 +438,7 @@ pub fn read_package(bytes: &[u8], package: &str) -> Result<ApkFile, Error> {
         layout,
         signatures,
         control_raw,
+        control_tar,
         control_entries,
         pkginfo,
         files,

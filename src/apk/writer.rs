@@ -6,7 +6,9 @@
 //! scripts, and a data member whose regular files (and symlinks, as melange does) carry
 //! `APK-TOOLS.checksum.SHA1`. Signature and control tars are truncated (no end-of-archive
 //! blocks), as in real packages. [`build_index`] writes a signed index whose `C:` and `S:` come
-//! from the packages built. Output is deterministic: mtimes 0, files sorted by path.
+//! from the packages built. Tars are written by [`crate::build::tar::Writer`] (Go's
+//! `archive/tar` rules, as melange's output). Output is deterministic: mtimes 0, files sorted
+//! by path.
 //!
 //! Not for: reading packages ([`super::archive`]) or anything a product path relies on; this is
 //! compiled into the library only so tests, benches and `examples/` share it. Layout follows
@@ -15,7 +17,6 @@
 mod example;
 mod repository;
 mod synthetic;
-mod tar;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -24,9 +25,9 @@ use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs8::DecodePrivateKey as _;
 use sha1::Digest as _;
 
-use super::archive::SignatureAlgorithm;
+use super::archive::{CHECKSUM_RECORD, SignatureAlgorithm};
 use super::package::Package;
-use tar::{Header, TarWriter};
+use crate::build::tar::{self, EntryType, Header, PaxRecords, Timestamp};
 
 pub use example::{example_packages, example_repository};
 pub use repository::{
@@ -72,6 +73,13 @@ pub enum Error {
         package: String,
         /// The offending path.
         path: String,
+    },
+    /// Go's tar rules cannot encode an entry (e.g. a name with a NUL byte).
+    #[error("tar entry cannot be written")]
+    Tar {
+        /// The tar writer's complaint.
+        #[source]
+        source: tar::Error,
     },
     /// Compressing into memory failed.
     #[error("compressing the {what} member failed")]
@@ -396,18 +404,67 @@ fn pkginfo_text(spec: &PackageSpec, installed_size: u64, data_hash: &str) -> Res
     Ok(text)
 }
 
+/// A tar written with Go's `archive/tar` rules ([`crate::build::tar::Writer`]).
+struct TarOut(tar::Writer<Vec<u8>>);
+
+impl TarOut {
+    fn new() -> Self {
+        TarOut(tar::Writer::new(Vec::new()))
+    }
+
+    fn append(&mut self, header: &Header, content: &[u8]) -> Result<(), Error> {
+        self.0
+            .append(header, content)
+            .map_err(|source| Error::Tar { source })
+    }
+
+    /// Without end-of-archive blocks (signature and control members).
+    fn truncated(self) -> Vec<u8> {
+        self.0.get_ref().clone()
+    }
+
+    /// With the two end-of-archive blocks.
+    fn finished(self) -> Result<Vec<u8>, Error> {
+        self.0.finish().map_err(|source| Error::Tar { source })
+    }
+}
+
+/// A header owned by root (`root`/`root` names for id 0, as melange writes), mtime 0.
+fn header(path: &str, typeflag: EntryType, mode: u32, size: usize) -> Header {
+    Header {
+        typeflag,
+        name: path.as_bytes().to_vec(),
+        size: i64::try_from(size).unwrap_or(i64::MAX),
+        mode: i64::from(mode),
+        uname: b"root".to_vec(),
+        gname: b"root".to_vec(),
+        mtime: Timestamp::from_seconds(0),
+        ..Header::default()
+    }
+}
+
+fn owner_name(id: u32) -> Vec<u8> {
+    if id == 0 {
+        b"root".to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
 fn data_tar(spec: &PackageSpec) -> Result<(Vec<u8>, u64), Error> {
     let mut files: Vec<&FileSpec> = spec.files.iter().collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut tar = TarWriter::default();
+    let mut tar = TarOut::new();
     let mut installed_size = 0u64;
     for file in files {
         check_path(&spec.package.name, &file.path)?;
-        let (flag, content, link, hashed): (u8, &[u8], &str, Option<&[u8]>) = match &file.kind {
-            FileKind::Directory => (b'5', &[], "", None),
-            FileKind::Regular(content) => (b'0', content, "", Some(content)),
-            FileKind::Symlink(target) => (b'2', &[], target, Some(target.as_bytes())),
-            FileKind::Hardlink(target) => (b'1', &[], target, None),
+        let (typeflag, content, link, hashed): (EntryType, &[u8], &str, Option<&[u8]>) = match &file
+            .kind
+        {
+            FileKind::Directory => (EntryType::DIRECTORY, &[], "", None),
+            FileKind::Regular(content) => (EntryType::REGULAR, content, "", Some(content)),
+            FileKind::Symlink(target) => (EntryType::SYMLINK, &[], target, Some(target.as_bytes())),
+            FileKind::Hardlink(target) => (EntryType::HARDLINK, &[], target, None),
         };
         installed_size += content.len() as u64;
         let record = hashed.and_then(|bytes| {
@@ -422,24 +479,23 @@ fn data_tar(spec: &PackageSpec) -> Result<(Vec<u8>, u64), Error> {
                 ChecksumRecord::Literal(text) => Some(text.clone()),
             }
         });
-        let pax: Vec<(String, String)> = record
-            .map(|value| ("APK-TOOLS.checksum.SHA1".to_owned(), value))
-            .into_iter()
-            .chain(file.pax.iter().cloned())
-            .collect();
-        let header = Header {
-            path: &file.path,
-            flag,
-            mode: file.mode,
-            uid: file.uid,
-            gid: file.gid,
-            size: content.len() as u64,
-            link,
-            pax: &pax,
-        };
-        tar.append(&header, content);
+        let mut records = PaxRecords::new();
+        if let Some(value) = record {
+            records.insert(CHECKSUM_RECORD, value);
+        }
+        for (key, value) in &file.pax {
+            records.insert(key.as_bytes(), value.as_bytes());
+        }
+        let mut entry = header(&file.path, typeflag, file.mode, content.len());
+        entry.linkname = link.as_bytes().to_vec();
+        entry.uid = i64::from(file.uid);
+        entry.gid = i64::from(file.gid);
+        entry.uname = owner_name(file.uid);
+        entry.gname = owner_name(file.gid);
+        entry.pax_records = records;
+        tar.append(&entry, content)?;
     }
-    Ok((tar.into_finished(), installed_size))
+    Ok((tar.finished()?, installed_size))
 }
 
 /// A one-entry tar holding `.SIGN.RSA256.<key>`, truncated as in real packages and indexes.
@@ -447,22 +503,12 @@ fn signature_member(key: &SigningKey, signed: &[u8]) -> Result<Vec<u8>, Error> {
     let algorithm = SignatureAlgorithm::RsaSha256;
     let signature = key.sign(algorithm, signed)?;
     let name = format!("{}{}", algorithm.entry_prefix(), key.name());
-    let mut tar = TarWriter::default();
-    tar.append(&regular(&name, signature.len()), &signature);
-    gzip(&tar.into_truncated(), "signature")
-}
-
-fn regular(path: &str, size: usize) -> Header<'_> {
-    Header {
-        path,
-        flag: b'0',
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        size: size as u64,
-        link: "",
-        pax: &[],
-    }
+    let mut tar = TarOut::new();
+    tar.append(
+        &header(&name, EntryType::REGULAR, 0o644, signature.len()),
+        &signature,
+    )?;
+    gzip(&tar.truncated(), "signature")
 }
 
 /// Builds one package; signs it when a key is given.
@@ -471,17 +517,21 @@ pub fn build_package(spec: &PackageSpec, key: Option<&SigningKey>) -> Result<Bui
     let data_member = gzip(&data, "data")?;
     let data_hash = hex::encode(sha2::Sha256::digest(&data_member));
     let pkginfo = pkginfo_text(spec, installed_size, &data_hash)?;
-    let mut control = TarWriter::default();
-    control.append(&regular(".PKGINFO", pkginfo.len()), pkginfo.as_bytes());
+    let mut control = TarOut::new();
+    control.append(
+        &header(".PKGINFO", EntryType::REGULAR, 0o644, pkginfo.len()),
+        pkginfo.as_bytes(),
+    )?;
     let mut scripts: Vec<&(String, Vec<u8>)> = spec.scripts.iter().collect();
     scripts.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, content) in scripts {
         check_path(&spec.package.name, name)?;
-        let mut header = regular(name, content.len());
-        header.mode = 0o755;
-        control.append(&header, content);
+        control.append(
+            &header(name, EntryType::REGULAR, 0o755, content.len()),
+            content,
+        )?;
     }
-    let control_member = gzip(&control.into_truncated(), "control")?;
+    let control_member = gzip(&control.truncated(), "control")?;
     let signature = match key {
         Some(key) => signature_member(key, &control_member)?,
         None => Vec::new(),
@@ -554,13 +604,16 @@ pub fn build_index(
     key: &SigningKey,
 ) -> Result<Vec<u8>, Error> {
     let text = index_text(packages);
-    let mut tar = TarWriter::default();
-    tar.append(&regular("APKINDEX", text.len()), text.as_bytes());
+    let mut tar = TarOut::new();
     tar.append(
-        &regular("DESCRIPTION", description.len()),
+        &header("APKINDEX", EntryType::REGULAR, 0o644, text.len()),
+        text.as_bytes(),
+    )?;
+    tar.append(
+        &header("DESCRIPTION", EntryType::REGULAR, 0o644, description.len()),
         description.as_bytes(),
-    );
-    let index_member = gzip(&tar.into_finished(), "index")?;
+    )?;
+    let index_member = gzip(&tar.finished()?, "index")?;
     let signature = signature_member(key, &index_member)?;
     Ok([signature, index_member].concat())
 }

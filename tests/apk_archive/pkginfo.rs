@@ -312,8 +312,8 @@ fn every_real_pkginfo_parses_like_a_plain_key_value_reading() {
         let text = reader
             .control_entries()
             .iter()
-            .find(|(entry, _)| entry.path == ".PKGINFO")
-            .map(|(_, content)| String::from_utf8(content.clone()).expect("utf-8"))
+            .find(|entry| entry.header.name == b".PKGINFO")
+            .map(|entry| String::from_utf8(entry.content.clone()).expect("utf-8"))
             .expect(".PKGINFO");
         let pairs = naive(&text);
         let p = &reader.pkginfo().package;

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use receipts::apk::archive::{self, ApkFile, EntryKind, Error, Limits, PackageReader};
+use receipts::apk::archive::{
+    self, ApkFile, CHECKSUM_RECORD, EntryType, Error, Limits, PackageReader,
+};
 use sha2::Digest as _;
 
 use crate::support::archive::{index_packages, public_key, read};
@@ -213,7 +215,10 @@ fn every_listed_real_package_reads_and_verifies() {
         let checked = apk
             .files
             .iter()
-            .filter(|f| f.entry.kind == EntryKind::Regular && f.entry.checksum_record().is_some())
+            .filter(|f| {
+                f.header.typeflag == EntryType::REGULAR
+                    && f.header.pax_records.get(CHECKSUM_RECORD).is_some()
+            })
             .count();
         assert!(
             checked > 0,
@@ -428,13 +433,13 @@ fn test_package_members_decompress_to_the_documented_sizes() {
 /// path, kind, mode, uid, gid, uname, gname, size
 type HeaderRow = (
     &'static str,
-    EntryKind,
+    EntryType,
     i64,
     i64,
     i64,
     &'static str,
     &'static str,
-    u64,
+    i64,
 );
 
 #[test]
@@ -442,10 +447,10 @@ fn data_entries_carry_their_header_fields() {
     let (_, apk) = read_ok(&format!("{APKO}/packages/x86_64/replayout-1.0.0-r0.apk"));
     // Expected values from Python's tarfile on the decompressed data member.
     let expected: &[HeaderRow] = &[
-        ("etc", EntryKind::Directory, 0o755, 0, 0, "root", "root", 0),
+        ("etc", EntryType::DIRECTORY, 0o755, 0, 0, "root", "root", 0),
         (
             "etc/os-release",
-            EntryKind::Regular,
+            EntryType::REGULAR,
             0o644,
             501,
             20,
@@ -453,10 +458,10 @@ fn data_entries_carry_their_header_fields() {
             "dialout",
             102,
         ),
-        ("var", EntryKind::Directory, 0o755, 0, 0, "root", "root", 0),
+        ("var", EntryType::DIRECTORY, 0o755, 0, 0, "root", "root", 0),
         (
             "var/lib",
-            EntryKind::Directory,
+            EntryType::DIRECTORY,
             0o755,
             0,
             0,
@@ -466,7 +471,7 @@ fn data_entries_carry_their_header_fields() {
         ),
         (
             "var/lib/db",
-            EntryKind::Directory,
+            EntryType::DIRECTORY,
             0o755,
             0,
             0,
@@ -476,7 +481,7 @@ fn data_entries_carry_their_header_fields() {
         ),
         (
             "var/lib/db/sbom",
-            EntryKind::Directory,
+            EntryType::DIRECTORY,
             0o755,
             0,
             0,
@@ -486,7 +491,7 @@ fn data_entries_carry_their_header_fields() {
         ),
         (
             "var/lib/db/sbom/replayout-1.0.0-r0.spdx.json",
-            EntryKind::Regular,
+            EntryType::REGULAR,
             0o644,
             0,
             0,
@@ -498,26 +503,29 @@ fn data_entries_carry_their_header_fields() {
     assert_eq!(apk.files.len(), expected.len());
     for (file, &(path, kind, mode, uid, gid, uname, gname, size)) in apk.files.iter().zip(expected)
     {
-        let entry = &file.entry;
+        let header = &file.header;
         assert_eq!(
             (
-                entry.path.as_str(),
-                entry.kind,
-                entry.mode,
-                entry.uid,
-                entry.gid
+                header.name.as_slice(),
+                header.typeflag,
+                header.mode,
+                header.uid,
+                header.gid
             ),
-            (path, kind, mode, uid, gid)
+            (path.as_bytes(), kind, mode, uid, gid)
         );
-        assert_eq!((entry.uname.as_str(), entry.gname.as_str()), (uname, gname));
         assert_eq!(
-            (entry.size, file.content.len() as u64, entry.mtime),
+            (header.uname.as_slice(), header.gname.as_slice()),
+            (uname.as_bytes(), gname.as_bytes())
+        );
+        assert_eq!(
+            (header.size, file.content.len() as i64, header.mtime.seconds),
             (size, size, 0)
         );
     }
     let os_release = &apk.files[1];
     assert_eq!(
-        os_release.entry.checksum_record(),
+        os_release.header.pax_records.get(CHECKSUM_RECORD),
         Some(&b"ca5e527bbb8a5cc9c4c2d2b4e29618d8ca3be5f8"[..])
     );
     assert!(
@@ -525,12 +533,12 @@ fn data_entries_carry_their_header_fields() {
             .content
             .starts_with(b"ID=replaces\nNAME=\"Replaces\"\n")
     );
-    let control_names: Vec<&str> = apk
+    let control_names: Vec<&[u8]> = apk
         .control_entries
         .iter()
-        .map(|(e, _)| e.path.as_str())
+        .map(|e| e.header.name.as_slice())
         .collect();
-    assert_eq!(control_names, [".PKGINFO", ".melange.yaml"]);
+    assert_eq!(control_names, [&b".PKGINFO"[..], b".melange.yaml"]);
 }
 
 #[test]
@@ -546,10 +554,10 @@ fn streaming_reader_checks_files_read_in_pieces_and_skipped() {
     let mut index = 0;
     while let Some(entry) = reader.next_entry().expect("entry") {
         // Read only 7 bytes of every other file, and nothing of the rest.
-        if index % 2 == 0 && entry.content_len() > 0 {
+        if index % 2 == 0 && entry.size > 0 && !entry.typeflag.is_header_only() {
             let mut buffer = [0u8; 7];
             let count = std::io::Read::read(&mut reader, &mut buffer).expect("read");
-            first_bytes.insert(entry.path.clone(), buffer[..count].to_vec());
+            first_bytes.insert(entry.name.clone(), buffer[..count].to_vec());
         }
         index += 1;
     }
@@ -564,7 +572,7 @@ fn streaming_reader_checks_files_read_in_pieces_and_skipped() {
         let file = apk
             .files
             .iter()
-            .find(|f| f.entry.path == path)
+            .find(|f| f.header.name == path)
             .expect("same file");
         assert_eq!(&file.content[..head.len()], head.as_slice());
     }
@@ -698,5 +706,30 @@ fn single_stream_tarballs_are_missing_their_data_member() {
             Err(Error::MissingMember { member, .. }) => assert_eq!(member, 2, "{path}"),
             other => panic!("{path}: expected MissingMember, got {other:?}"),
         }
+    }
+}
+
+#[test]
+fn signatures_check_against_a_keyring_directory() {
+    // The call site the image builder uses: a keyring of trusted key files, looked up by the
+    // name in the signature entry (with or without `.rsa.pub`, as apko allows).
+    let keyring = receipts::apk::keyring::Keyring::from_paths(&[
+        crate::support::data(PMB_KEYS),
+        crate::support::data(WOLFI_KEY),
+    ])
+    .expect("keyring");
+    let lookup = |name: &str| keyring.find(name).map(|(_, key)| key);
+    for path in [
+        "chainguard-dev/apko/pkg/apk/apk/testdata/alpine-316/alpine-baselayout-3.2.0-r23.apk",
+        "chainguard-dev/melange/pkg/sca/testdata/libcap-2.69-r0.apk",
+    ] {
+        let (_, apk) = read_ok(path);
+        let signature = apk.verify_signature(lookup).expect("verifies");
+        assert!(keyring.find(&signature.key_name).is_some());
+    }
+    let (_, apk) = read_ok(&format!("{APKO}/packages/x86_64/replayout-1.0.0-r0.apk"));
+    match apk.verify_signature(lookup) {
+        Err(Error::UnknownSigningKey { keys, .. }) => assert_eq!(keys, ["melange.rsa.pub"]),
+        other => panic!("expected UnknownSigningKey, got {other:?}"),
     }
 }

@@ -54,8 +54,13 @@ pub fn read(relative: &str) -> Vec<u8> {
     std::fs::read(super::data(relative)).expect("read test data")
 }
 
-/// Loads an RSA public key from the shared test data.
+/// Loads an RSA public key from the shared test data (through `apk::keyring`).
 pub fn public_key(relative: &str) -> rsa::PublicKey {
-    let pem = String::from_utf8(read(relative)).expect("utf-8 pem");
-    receipts::apk::archive::public_key_from_pem(relative, &pem).expect("public key")
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    let mut keyring = receipts::apk::keyring::Keyring::new();
+    keyring
+        .insert_pem(name, &read(relative))
+        .expect("public key");
+    let (_, key) = keyring.find(name).expect("just inserted");
+    key.clone()
 }

@@ -4,13 +4,12 @@
 //! apko never checks these (its trust flows index signature → `C:` → `datahash` → per-file
 //! SHA-1); we offer the check for audits and tests.
 //!
-//! Not for: APKINDEX signatures (`super::super::signed`) or the keyring (`super::super::keyring`),
-//! which will own key loading; [`public_key_from_pem`] is the minimal stand-in. Reproduces
+//! Not for: APKINDEX signatures (`super::super::signed`) or loading keys
+//! ([`crate::apk::keyring`]; pass `|name| keyring.find(name).map(|(_, key)| key)` as the lookup).
+//! Reproduces
 //! reference/apko-format.md §5.3 (RSA PKCS#1 v1.5 over SHA-1 or SHA-256 of the raw control member;
 //! DSA and RSA512 entries are skipped as apk-tools does).
 
-use rsa::pkcs1::DecodeRsaPublicKey as _;
-use rsa::pkcs8::DecodePublicKey as _;
 use rsa::{Pkcs1v15Sign, PublicKey};
 use sha1::Digest as _;
 
@@ -62,7 +61,8 @@ pub struct Signature {
 
 impl Signature {
     /// Recognises `.SIGN.RSA.<key>` and `.SIGN.RSA256.<key>`; other entries give `None`.
-    pub(super) fn from_entry(name: &str, value: Vec<u8>) -> Option<Signature> {
+    pub(super) fn from_entry(name: &[u8], value: Vec<u8>) -> Option<Signature> {
+        let name = std::str::from_utf8(name).ok()?;
         // RSA256 first: `.SIGN.RSA.` is not a prefix of it, but keep the longer match explicit.
         [SignatureAlgorithm::RsaSha256, SignatureAlgorithm::RsaSha1]
             .into_iter()
@@ -81,17 +81,6 @@ impl Signature {
         let (scheme, digest) = self.algorithm.scheme_and_digest(signed);
         key.verify(scheme, &digest, &self.value).is_ok()
     }
-}
-
-/// Reads an RSA public key from PEM: PKIX `PUBLIC KEY` (apk's format) or PKCS#1
-/// `RSA PUBLIC KEY`.
-pub fn public_key_from_pem(name: &str, pem: &str) -> Result<PublicKey, Error> {
-    PublicKey::from_public_key_pem(pem.trim()).or_else(|pkix| {
-        PublicKey::from_pkcs1_pem(pem.trim()).map_err(|_| Error::Key {
-            key: name.to_owned(),
-            source: pkix,
-        })
-    })
 }
 
 /// Finds a signature that verifies over `control` with a key from `lookup` (by key file name).

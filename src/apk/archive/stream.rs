@@ -9,17 +9,19 @@
 //! Not for: writing packages ([`crate::apk::writer`]). Reproduces apko `expandapk.ExpandApk`
 //! and `checkSums` (reference/apko-format.md §5.1–5.3).
 
-use std::io::Read;
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use sha1::Digest as _;
 
-use super::entry::{Entry, EntryKind};
 use super::gzip::{Capture, MemberDecoder, Running, Source};
 use super::signature::{self, Signature};
-use super::tar::{Inflow, TarReader};
-use super::{ByteRange, Error, Layout, Limits, Member, Sha1Digest, Sha256Digest};
+use super::{
+    ByteRange, CHECKSUM_RECORD, Error, FileEntry, Layout, Limits, Member, Sha1Digest, Sha256Digest,
+};
 use crate::apk::pkginfo::{self, PkgInfo};
+use crate::build::tar::{self, EntryType, Header};
 
 /// Decompressed data member: the remaining gzip members of the file, one after the other
 /// (apko's data reader is a multistream gzip reader).
@@ -31,7 +33,7 @@ pub(super) struct DataStream<R> {
     limit: u64,
 }
 
-impl<R: Read> Inflow for DataStream<R> {
+impl<R: Read> DataStream<R> {
     fn read_some(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
         loop {
             let Some(decoder) = &mut self.decoder else {
@@ -55,11 +57,54 @@ impl<R: Read> Inflow for DataStream<R> {
     }
 }
 
-/// The regular file whose content is being read, and what its content must hash to.
-struct FileCheck {
+/// The data stream, shared by the tar reader (which reads it) and [`PackageReader::finish`]
+/// (which drains it to end of file and takes its digest once the tar has ended).
+struct Shared<R>(Arc<Mutex<DataStream<R>>>);
+
+impl<R: Read> Read for Shared<R> {
+    /// Errors are [`Error`] values inside `io::Error::other`, unwrapped by [`io_error`].
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let mut stream = self
+            .0
+            .lock()
+            .map_err(|_| io::Error::other("data stream lock poisoned"))?;
+        stream.read_some(buffer).map_err(io::Error::other)
+    }
+}
+
+/// An `io::Error` from the tar reader: our own error passed through, a short entry, or I/O.
+fn io_error(package: &str, member: usize, offset: u64, error: io::Error) -> Error {
+    match error.downcast::<Error>() {
+        Ok(inner) => inner,
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => Error::Tar {
+            package: package.to_owned(),
+            member,
+            source: tar::Error::Truncated { offset },
+        },
+        Err(error) => Error::Io {
+            package: package.to_owned(),
+            source: error,
+        },
+    }
+}
+
+/// A tar reader error, with errors of the stream underneath unwrapped.
+fn tar_error(package: &str, member: usize, error: tar::Error) -> Error {
+    match error {
+        tar::Error::Read { offset, source } => io_error(package, member, offset, source),
+        other => Error::Tar {
+            package: package.to_owned(),
+            member,
+            source: other,
+        },
+    }
+}
+
+/// The data entry being read: content left, and the SHA-1 its content must have.
+struct Current {
     path: String,
-    expected: Vec<u8>,
-    hasher: sha1::Sha1,
+    remaining: u64,
+    check: Option<(Vec<u8>, sha1::Sha1)>,
 }
 
 /// A package being read. See the module documentation for the order of checks.
@@ -69,11 +114,15 @@ pub struct PackageReader<R: Read> {
     signatures: Vec<Signature>,
     control: Member<Sha1Digest>,
     control_raw: Vec<u8>,
-    control_entries: Vec<(Entry, Vec<u8>)>,
+    control_tar: Vec<u8>,
+    control_entries: Vec<FileEntry>,
     pkginfo: PkgInfo,
     data_start: u64,
-    tar: TarReader<DataStream<R>>,
-    check: Option<FileCheck>,
+    data_member: usize,
+    stream: Arc<Mutex<DataStream<R>>>,
+    tar: tar::Reader<Shared<R>>,
+    current: Option<Current>,
+    ended: bool,
 }
 
 impl<R: Read> std::fmt::Debug for PackageReader<R> {
@@ -131,16 +180,18 @@ fn whole_member<R: Read>(
 }
 
 /// All entries of an in-memory tar with their content.
-fn tar_entries(bytes: &[u8], package: &str, member: usize) -> Result<Vec<(Entry, Vec<u8>)>, Error> {
-    let mut tar = TarReader::new(bytes, package.to_owned(), member);
+fn tar_entries(bytes: &[u8], package: &str, member: usize) -> Result<Vec<FileEntry>, Error> {
+    let mut reader = tar::Reader::new(bytes);
     let mut entries = Vec::new();
-    while let Some(entry) = tar.next_entry()? {
-        let mut content = vec![0u8; usize::try_from(tar.remaining()).unwrap_or(0)];
-        let mut filled = 0;
-        while let Some(rest) = content.get_mut(filled..).filter(|rest| !rest.is_empty()) {
-            filled += tar.read_content(rest)?;
-        }
-        entries.push((entry, content));
+    while let Some(header) = reader
+        .next_header()
+        .map_err(|e| tar_error(package, member, e))?
+    {
+        let mut content = Vec::new();
+        reader
+            .read_to_end(&mut content)
+            .map_err(|e| io_error(package, member, reader.offset(), e))?;
+        entries.push(FileEntry { header, content });
     }
     Ok(entries)
 }
@@ -152,19 +203,17 @@ impl<R: Read> PackageReader<R> {
         let mut source = Source::new(source, package.to_owned());
         let first = whole_member(&mut source, 1, limits.control, Capture::Keep)?;
         let first_entries = tar_entries(&first.content, package, 1)?;
-        let Some((first_entry, _)) = first_entries.first() else {
-            return Err(Error::Tar {
+        let Some(first_entry) = first_entries.first() else {
+            return Err(Error::NoEntries {
                 package: package.to_owned(),
                 member: 1,
-                offset: 0,
-                what: "first member holds no tar entry",
             });
         };
-        let signed = first_entry.path.starts_with(".SIGN.");
+        let signed = first_entry.header.name.starts_with(b".SIGN.");
         let (signature, signatures, control, control_entries) = if signed {
             let signatures = first_entries
                 .into_iter()
-                .filter_map(|(entry, content)| Signature::from_entry(&entry.path, content))
+                .filter_map(|entry| Signature::from_entry(&entry.header.name, entry.content))
                 .collect();
             let control = whole_member(&mut source, 2, limits.control, Capture::Keep)?;
             let entries = tar_entries(&control.content, package, 2)?;
@@ -187,8 +236,8 @@ impl<R: Read> PackageReader<R> {
         let pkginfo_text = control_entries
             .iter()
             .rev()
-            .find(|(entry, _)| entry.path == ".PKGINFO")
-            .map(|(_, content)| content.as_slice())
+            .find(|entry| entry.header.name == b".PKGINFO")
+            .map(|entry| entry.content.as_slice())
             .ok_or_else(|| Error::NoPkgInfo {
                 package: package.to_owned(),
             })?;
@@ -196,24 +245,28 @@ impl<R: Read> PackageReader<R> {
             package: package.to_owned(),
             source,
         })?;
-        let stream = DataStream {
+        let stream = Arc::new(Mutex::new(DataStream {
             source,
             decoder: Some(decoder),
             member: data_number,
             produced: 0,
             limit: limits.data,
-        };
+        }));
         Ok(PackageReader {
             package: package.to_owned(),
             signature,
             signatures,
             control: control.member,
             control_raw: control.raw.unwrap_or_default(),
+            control_tar: control.content,
             control_entries,
             pkginfo,
             data_start,
-            tar: TarReader::new(stream, package.to_owned(), data_number),
-            check: None,
+            data_member: data_number,
+            tar: tar::Reader::new(Shared(Arc::clone(&stream))),
+            stream,
+            current: None,
+            ended: false,
         })
     }
 
@@ -247,8 +300,13 @@ impl<R: Read> PackageReader<R> {
         &self.control_raw
     }
 
+    /// The decompressed control tar (what `apk::installed` appends scripts from).
+    pub fn control_tar(&self) -> &[u8] {
+        &self.control_tar
+    }
+
     /// The control tar's entries (`.PKGINFO`, scripts, …) with their content.
-    pub fn control_entries(&self) -> &[(Entry, Vec<u8>)] {
+    pub fn control_entries(&self) -> &[FileEntry] {
         &self.control_entries
     }
 
@@ -266,31 +324,53 @@ impl<R: Read> PackageReader<R> {
         signature::verify_any(&self.package, &self.signatures, &self.control_raw, lookup)
     }
 
-    /// Completes the per-file check of the current entry once its content is fully read.
+    /// Compares the current file's SHA-1 with its record once its content is fully read.
     fn settle(&mut self) -> Result<(), Error> {
-        if self.tar.remaining() > 0 {
-            return Ok(());
-        }
-        let Some(check) = self.check.take() else {
+        let Some(current) = self.current.as_mut().filter(|c| c.remaining == 0) else {
             return Ok(());
         };
-        let actual = check.hasher.finalize();
-        if actual.as_slice() == check.expected.as_slice() {
+        let Some((expected, hasher)) = current.check.take() else {
+            return Ok(());
+        };
+        let actual = hasher.finalize();
+        if actual.as_slice() == expected.as_slice() {
             return Ok(());
         }
         Err(Error::FileChecksum {
             package: self.package.clone(),
-            path: check.path,
-            expected: hex::encode(&check.expected),
+            path: current.path.clone(),
+            expected: hex::encode(&expected),
             actual: hex::encode(actual),
         })
     }
 
     /// Reads content of the current data entry; `Ok(0)` at its end (after its checksum held).
     pub fn read_content(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
-        let count = self.tar.read_content(buffer)?;
-        if let Some(check) = &mut self.check {
-            check.hasher.update(buffer.get(..count).unwrap_or_default());
+        let Some(current) = &mut self.current else {
+            return Ok(0);
+        };
+        let want = usize::try_from(current.remaining)
+            .unwrap_or(usize::MAX)
+            .min(buffer.len());
+        let Some(target) = buffer.get_mut(..want).filter(|t| !t.is_empty()) else {
+            return Ok(0);
+        };
+        let count = self
+            .tar
+            .read(target)
+            .map_err(|e| io_error(&self.package, self.data_member, self.tar.offset(), e))?;
+        if count == 0 {
+            return Err(Error::Tar {
+                package: self.package.clone(),
+                member: self.data_member,
+                source: tar::Error::Truncated {
+                    offset: self.tar.offset(),
+                },
+            });
+        }
+        current.remaining -= count as u64;
+        if let Some((_, hasher)) = &mut current.check {
+            hasher.update(target.get(..count).unwrap_or_default());
         }
         self.settle()?;
         Ok(count)
@@ -299,48 +379,71 @@ impl<R: Read> PackageReader<R> {
     /// Skips the rest of the current entry's content, still checking it.
     fn skip_content(&mut self) -> Result<(), Error> {
         let mut scratch = [0u8; 16 * 1024];
-        while self.tar.remaining() > 0 {
+        while self.current.as_ref().is_some_and(|c| c.remaining > 0) {
             self.read_content(&mut scratch)?;
         }
-        self.settle()
+        Ok(())
     }
 
     /// The next entry of the data tar; `None` after the last.
-    pub fn next_entry(&mut self) -> Result<Option<Entry>, Error> {
+    pub fn next_entry(&mut self) -> Result<Option<Header>, Error> {
+        if self.ended {
+            return Ok(None);
+        }
         self.skip_content()?;
-        let Some(entry) = self.tar.next_entry()? else {
+        self.current = None;
+        let next = self
+            .tar
+            .next_header()
+            .map_err(|e| tar_error(&self.package, self.data_member, e))?;
+        let Some(header) = next else {
+            self.ended = true;
             return Ok(None);
         };
-        if entry.kind == EntryKind::Regular
-            && let Some(record) = entry.checksum_record()
+        let path = String::from_utf8_lossy(&header.name).into_owned();
+        let mut check = None;
+        if header.typeflag == EntryType::REGULAR
+            && let Some(record) = header.pax_records.get(CHECKSUM_RECORD)
         {
             let expected = decode_checksum(record).ok_or_else(|| Error::FileChecksumFormat {
                 package: self.package.clone(),
-                path: entry.path.clone(),
+                path: path.clone(),
                 value: String::from_utf8_lossy(record).into_owned(),
             })?;
-            self.check = Some(FileCheck {
-                path: entry.path.clone(),
-                expected,
-                hasher: sha1::Sha1::new(),
-            });
-            self.settle()?;
+            check = Some((expected, sha1::Sha1::new()));
         }
-        Ok(Some(entry))
+        let remaining = if header.typeflag.is_header_only() {
+            0
+        } else {
+            u64::try_from(header.size).unwrap_or(0)
+        };
+        self.current = Some(Current {
+            path,
+            remaining,
+            check,
+        });
+        self.settle()?;
+        Ok(Some(header))
     }
 
     /// Reads and checks the remaining entries, reads the data member to end of file and checks
     /// `datahash`; returns the byte layout of the package.
     pub fn finish(mut self) -> Result<Layout, Error> {
         while self.next_entry()?.is_some() {}
-        self.tar.drain()?;
-        let stream = self.tar.source_mut();
+        // apko reads the decompressed data to its end after the tar (`io.Copy(io.Discard, …)`).
+        let mut stream = self.stream.lock().map_err(|_| Error::Io {
+            package: self.package.clone(),
+            source: io::Error::other("data stream lock poisoned"),
+        })?;
+        let mut scratch = [0u8; 16 * 1024];
+        while stream.read_some(&mut scratch)? > 0 {}
         let last = stream.source.offset().saturating_sub(1);
         let uncompressed = stream.produced;
         let actual = match stream.source.finish().0 {
             Some(Running::Sha256(hasher)) => Sha256Digest(hasher.finalize().into()),
             _ => Sha256Digest([0; 32]),
         };
+        drop(stream);
         let expected = &self.pkginfo.package.data_hash;
         let decoded = hex::decode(expected).map_err(|_| Error::DataHashFormat {
             package: self.package.clone(),
