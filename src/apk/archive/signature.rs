@@ -6,9 +6,8 @@
 //!
 //! Not for: APKINDEX signatures (`super::super::signed`) or loading keys
 //! ([`crate::apk::keyring`]; pass `|name| keyring.find(name).map(|(_, key)| key)` as the lookup).
-//! Reproduces
-//! reference/apko-format.md §5.3 (RSA PKCS#1 v1.5 over SHA-1 or SHA-256 of the raw control member;
-//! DSA and RSA512 entries are skipped as apk-tools does).
+//! Reproduces reference/apko-format.md §5.3 (RSA PKCS#1 v1.5 over SHA-1 or SHA-256 of the raw
+//! control member; DSA and RSA512 entries are skipped as apk-tools does).
 
 use rsa::{Pkcs1v15Sign, PublicKey};
 use sha1::Digest as _;
