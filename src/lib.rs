@@ -10,10 +10,12 @@
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
 //! | [`build`] | the Go-compatible tar writer and reader (later: the root filesystem, apko's own files, image assembly) |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
+//! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 
 pub mod apk;
+pub mod attest;
 pub mod build;
 pub mod cli;
 pub mod compress;

@@ -6,6 +6,7 @@ mod apk_installed;
 mod apk_repository;
 mod apk_solver;
 mod apk_version;
+mod attest;
 mod build_tar;
 mod depcheck;
 mod support;

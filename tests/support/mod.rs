@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub mod attest;
 pub mod installed;
 
 /// The shared test data directory: `$RECEIPTS_TESTDATA`, or `../shared/testdata` beside the
