@@ -32,5 +32,6 @@ pub fn data(relative: &str) -> PathBuf {
     path
 }
 
+pub mod archive;
 pub mod http;
 pub mod signed;
