@@ -7,13 +7,19 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`config`] | apko's image configuration (YAML/JSON, `include`, checksum, merge, validation) and `apko.lock.json` |
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
 //! | [`build`] | the in-memory root filesystem and its assembly in apko's order, the layer walk, the Go-compatible tar writer and reader |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
+//! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
+//! | [`oci`] | OCI objects: references, registry, layout (to come) and Go-compatible JSON encoding |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 
 pub mod apk;
+pub mod attest;
 pub mod build;
 pub mod cli;
 pub mod compress;
+pub mod config;
+pub mod oci;

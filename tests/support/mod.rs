@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub mod attest;
 pub mod installed;
 pub mod rootfs;
 
@@ -32,5 +33,6 @@ pub fn data(relative: &str) -> PathBuf {
     path
 }
 
+pub mod archive;
 pub mod http;
 pub mod signed;

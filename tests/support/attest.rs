@@ -1,0 +1,114 @@
+//! Independent reference implementations the attestation tests check our output against:
+//! Python securesystemslib (DSSE) and sigstore-js (bundles), installed by `scripts/install-peers`
+//! under `target/peers`, and the `openssl` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The installed peers.
+pub struct Peers {
+    /// The virtual environment's Python, with securesystemslib.
+    pub python: PathBuf,
+    /// The `node_modules` holding @sigstore/verify and @sigstore/bundle.
+    pub node_modules: PathBuf,
+}
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ci() -> bool {
+    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
+}
+
+fn installed() -> Option<Peers> {
+    let root = repository().join("target/peers");
+    let peers = Peers {
+        python: root.join("venv/bin/python"),
+        node_modules: root.join("node_modules"),
+    };
+    let ready = peers.python.is_file()
+        && peers
+            .node_modules
+            .join("@sigstore/verify/package.json")
+            .is_file()
+        && peers
+            .node_modules
+            .join("@sigstore/bundle/package.json")
+            .is_file();
+    ready.then_some(peers)
+}
+
+/// The peers, installed on first use with `scripts/install-peers`. When they cannot be had, a
+/// test fails under `CI=true`; elsewhere it says so loudly and the caller returns early.
+pub fn peers() -> Option<&'static Peers> {
+    static PEERS: OnceLock<Option<Peers>> = OnceLock::new();
+    PEERS
+        .get_or_init(|| {
+            if let Some(peers) = installed() {
+                return Some(peers);
+            }
+            let status = Command::new(repository().join("scripts/install-peers")).status();
+            match (status, installed()) {
+                (Ok(status), Some(peers)) if status.success() => Some(peers),
+                (status, _) => {
+                    let message = format!(
+                        "\n\n*** PEER IMPLEMENTATIONS MISSING: scripts/install-peers failed ({status:?}) ***\n\
+                         *** the securesystemslib / sigstore-js interop checks did not run ***\n"
+                    );
+                    if ci() {
+                        panic!("{message}(CI=true: failing)");
+                    }
+                    // Written past libtest's output capture so that it shows on a passing run.
+                    let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+impl Peers {
+    /// Runs `tests/peers/verify_dsse.py ENVELOPE KEY [SCHEME]`.
+    pub fn verify_dsse(&self, envelope: &Path, key: &Path, scheme: Option<&str>) -> Output {
+        let mut command = Command::new(&self.python);
+        command
+            .arg(repository().join("tests/peers/verify_dsse.py"))
+            .arg(envelope)
+            .arg(key);
+        command.args(scheme);
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", self.python.display()))
+    }
+
+    /// Runs `node tests/peers/verify_bundle.mjs BUNDLE KEY`.
+    pub fn verify_bundle(&self, bundle: &Path, key: &Path) -> Output {
+        Command::new("node")
+            .env("NODE_PATH", &self.node_modules)
+            .arg(repository().join("tests/peers/verify_bundle.mjs"))
+            .arg(bundle)
+            .arg(key)
+            .output()
+            .unwrap_or_else(|e| panic!("running node: {e}"))
+    }
+}
+
+/// Runs `openssl` with `args`; panics when it cannot be started (scripts/test installs it).
+pub fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running openssl {args:?}: {e}"))
+}
+
+/// Output as text, for assertion messages.
+pub fn describe(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
