@@ -15,10 +15,8 @@ fn rebuild(case: &Case, arch: &str, platform: &str) -> (Vec<u8>, String, help::L
     let mut golden = case::golden_layers(case, platform);
     assert_eq!(golden.len(), 1, "{platform}: one layer");
     let golden = golden.remove(0);
-    // TODO(lead): the locked configuration encoded by `oci::json` replaces this stand-in, taken
-    // from the golden layer until the config module lands.
-    let apko_json = help::tar_file(&golden.tar, "etc/apko.json").expect("etc/apko.json");
-    let built = rootfs::build(&plan, packages, |_run_as| apko_json).expect("rootfs");
+    let built =
+        rootfs::build(&plan, packages, |run_as| case.apko_json(arch, run_as)).expect("rootfs");
     let (tar, hashed) = walk::write_layer(built.tree(), Vec::new()).expect("layer");
     assert_eq!(hashed.size, tar.len() as u64);
     (tar, hex::encode(hashed.sha256), golden)

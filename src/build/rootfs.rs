@@ -40,6 +40,9 @@ use crate::apk::Package;
 use crate::apk::installed;
 use crate::build::fs::{self, FileMode, PackageData, Tree};
 use crate::build::tar::Timestamp;
+use crate::config::{
+    Accounts, Architecture, Certificates, ImageConfiguration, NamedContent, PathMutation,
+};
 use std::collections::BTreeMap;
 
 /// Everything about one architecture's image that the root filesystem depends on.
@@ -73,6 +76,38 @@ pub struct Plan {
     pub build_date: BuildDate,
 }
 
+impl Plan {
+    /// The plan for one architecture of `configuration`, the locked and validated
+    /// configuration apko builds (packages pinned, home directories defaulted). `keyring` holds
+    /// the configured keys' contents. Command-line repositories, the source date epoch and the
+    /// build-date rule are left for the caller to add.
+    pub fn from_configuration(
+        configuration: &ImageConfiguration,
+        arch: &Architecture,
+        keyring: Vec<KeyFile>,
+    ) -> Plan {
+        let contents = &configuration.contents;
+        let mut build_repositories = contents.build_repositories.clone();
+        build_repositories.extend(contents.repositories.iter().cloned());
+        let mut runtime_repositories = contents.repositories.clone();
+        runtime_repositories.extend(contents.runtime_repositories.iter().cloned());
+        Plan {
+            arch: arch.to_apk(),
+            keyring,
+            build_repositories,
+            runtime_repositories,
+            world: configuration.world::<&str>(&[]),
+            accounts: configuration.accounts.clone(),
+            paths: configuration.paths.clone(),
+            certificates: configuration.certificates.clone(),
+            runtime_keyring: contents.runtime_keyring.clone(),
+            services: configuration.entrypoint.services.clone(),
+            source_date_epoch: Timestamp::default(),
+            build_date: BuildDate::default(),
+        }
+    }
+}
+
 /// A key file for `/etc/apk/keys`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFile {
@@ -80,80 +115,6 @@ pub struct KeyFile {
     pub name: String,
     /// The key's bytes.
     pub content: Vec<u8>,
-}
-
-/// A named inline content: a runtime keyring entry or an additional certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct NamedContent {
-    /// The name.
-    pub name: String,
-    /// The PEM text.
-    pub content: String,
-}
-
-/// `accounts`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Accounts {
-    /// `run-as`: a user name or id.
-    pub run_as: String,
-    /// `users`.
-    pub users: Vec<User>,
-    /// `groups`.
-    pub groups: Vec<Group>,
-}
-
-/// One configured user.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct User {
-    /// `username`.
-    pub username: String,
-    /// `uid`.
-    pub uid: u32,
-    /// `gid`; the uid when absent.
-    pub gid: Option<u32>,
-    /// `shell`; `/bin/sh` when empty.
-    pub shell: String,
-    /// `homedir`; `/home/<username>` when empty.
-    pub homedir: String,
-}
-
-/// One configured group.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Group {
-    /// `groupname`.
-    pub groupname: String,
-    /// `gid`.
-    pub gid: u32,
-    /// `members`.
-    pub members: Vec<String>,
-}
-
-/// One `paths` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PathMutation {
-    /// `path`.
-    pub path: String,
-    /// `type`: `directory`, `empty-file`, `hardlink`, `symlink` or `permissions`.
-    pub kind: String,
-    /// `uid`.
-    pub uid: Option<u32>,
-    /// `gid`.
-    pub gid: Option<u32>,
-    /// `permissions`, raw Unix bits (`0o2775`).
-    pub permissions: u32,
-    /// `source` (link target).
-    pub source: String,
-    /// `recursive`.
-    pub recursive: bool,
-}
-
-/// `certificates`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Certificates {
-    /// `additional`: inline PEM certificates.
-    pub additional: Vec<NamedContent>,
-    /// `providers`: package provides whose certificate files are appended to the bundles.
-    pub providers: Vec<String>,
 }
 
 /// Where apko's build date ("build date epoch") comes from.

@@ -1,29 +1,25 @@
 //! Helpers for the root-filesystem tests: a golden build case (configuration, lock file,
-//! environment, local packages) turned into a `rootfs::Plan` and the packages to install, and
-//! a readable entry-by-entry comparison of two layer tars.
-//!
-//! The configuration is read here with serde from the YAML only as far as these cases need it,
-//! until the `config` module lands (TODO(lead): build the plan from `config::ImageConfiguration`).
+//! environment, local packages) turned into a `rootfs::Plan`, the packages to install and the
+//! `/etc/apko.json` bytes, and a readable entry-by-entry comparison of two layer tars.
 
 use super::installed as help;
 use receipts::build::fs::Spool;
-use receipts::build::rootfs::{
-    Accounts, BuildDate, Group, KeyFile, PackageSource, PathMutation, Plan, User,
-};
+use receipts::build::rootfs::{BuildDate, KeyFile, PackageSource, Plan};
 use receipts::build::tar::Timestamp;
+use receipts::config::{Architecture, ImageConfiguration, Loader, Lock};
 use serde_json::Value;
 use sha2::Digest as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// One golden build: where relative paths start, the configuration, the lock, the environment.
+/// One golden build: where apko ran, the configuration, the lock, the environment.
 pub struct Case {
     /// Directory apko ran in (relative paths in the configuration and lock start here).
     pub base: PathBuf,
-    /// The configuration as JSON.
-    pub config: Value,
+    /// The configuration as loaded, with command-line annotations merged in.
+    pub config: ImageConfiguration,
     /// The lock file.
-    pub lock: Value,
+    pub lock: Lock,
     /// `SOURCE_DATE_EPOCH`, when the build environment set it.
     pub source_date_epoch: Option<i64>,
     /// The expected OCI layout.
@@ -35,20 +31,34 @@ fn json_file(path: &Path) -> Value {
     serde_json::from_slice(&bytes).expect("JSON")
 }
 
-fn yaml_file(path: &Path) -> Value {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml_ng::from_slice(&bytes).expect("YAML")
+fn load(base: &Path, config: &str) -> ImageConfiguration {
+    let mut configuration = Loader::new()
+        .working_dir(base)
+        .load(config)
+        .expect("configuration")
+        .configuration;
+    configuration.trim_repositories();
+    configuration
 }
 
-/// apko's own golden build (`internal/cli/testdata/apko.yaml`, run from `internal/cli`).
+/// apko's own golden build (`internal/cli/testdata/apko.yaml`, run from `internal/cli` with
+/// the annotations `TestBuild` passes on the command line).
 pub fn upstream_case() -> Case {
     let testdata = super::data("chainguard-dev/apko/internal/cli/testdata");
+    let base = testdata.parent().expect("internal/cli").to_path_buf();
+    let mut config = load(&base, "testdata/apko.yaml");
+    for (key, value) in [
+        ("org.opencontainers.image.vendor", "Vendor"),
+        ("org.opencontainers.image.title", "Title"),
+    ] {
+        config.annotations.insert(key.to_owned(), value.to_owned());
+    }
     Case {
-        base: testdata.parent().expect("internal/cli").to_path_buf(),
-        config: yaml_file(&testdata.join("apko.yaml")),
-        lock: json_file(&testdata.join("apko.lock.json")),
+        config,
+        lock: Lock::read(testdata.join("apko.lock.json")).expect("lock"),
         source_date_epoch: None,
         layout: testdata.join("golden"),
+        base,
     }
 }
 
@@ -57,8 +67,8 @@ pub fn derived_case(name: &str) -> Case {
     let dir = super::data(&format!("derived/apko/goldens/{name}"));
     let env = json_file(&dir.join("env.json"));
     Case {
-        config: yaml_file(&dir.join("apko.yaml")),
-        lock: json_file(&dir.join("apko.lock.json")),
+        config: load(&dir, "apko.yaml"),
+        lock: Lock::read(dir.join("apko.lock.json")).expect("lock"),
         source_date_epoch: env["SOURCE_DATE_EPOCH"]
             .as_str()
             .map(|s| s.parse().expect("SOURCE_DATE_EPOCH")),
@@ -67,133 +77,61 @@ pub fn derived_case(name: &str) -> Case {
     }
 }
 
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|v| v.as_str().expect("string").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn number(value: &Value) -> Option<u32> {
-    value.as_u64().map(|n| u32::try_from(n).expect("u32"))
-}
-
 impl Case {
-    fn locked(&self, arch: &str) -> Vec<&Value> {
-        self.lock["contents"]["packages"]
-            .as_array()
-            .expect("packages")
-            .iter()
-            .filter(|p| p["architecture"] == arch)
-            .collect()
+    /// The locked, validated configuration apko builds for `arch` (an APK name).
+    pub fn locked(&self, arch: &str) -> ImageConfiguration {
+        let arch = Architecture::parse(arch);
+        let pins = self
+            .lock
+            .locked_packages(std::slice::from_ref(&arch))
+            .remove(&arch)
+            .unwrap_or_default();
+        let mut locked = self.config.locked_for(Some(&arch), pins);
+        locked.validate().expect("valid configuration");
+        locked
     }
 
-    /// The plan for one APK architecture, as apko derives it from the configuration and lock.
+    /// The plan for one APK architecture.
     pub fn plan(&self, arch: &str) -> Plan {
-        let contents = &self.config["contents"];
-        let keyring = strings(&contents["keyring"])
-            .into_iter()
+        let locked = self.locked(arch);
+        let keyring = locked
+            .contents
+            .keyring
+            .iter()
             .map(|path| KeyFile {
-                name: Path::new(&path)
+                name: Path::new(path)
                     .file_name()
                     .expect("key name")
                     .to_string_lossy()
                     .into_owned(),
-                content: std::fs::read(self.base.join(&path)).expect("key file"),
+                content: std::fs::read(self.base.join(path)).expect("key file"),
             })
             .collect();
-        let repositories = strings(&contents["repositories"]);
-        let mut build_repositories = strings(&contents["build_repositories"]);
-        build_repositories.extend(repositories.iter().cloned());
-        let mut runtime_repositories = strings(&contents["runtime_repositories"]);
-        runtime_repositories.extend(repositories.iter().cloned());
-        let world = self
-            .locked(arch)
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}={}",
-                    p["name"].as_str().expect("name"),
-                    p["version"].as_str().expect("version")
-                )
-            })
-            .collect();
-        let accounts = &self.config["accounts"];
-        Plan {
-            arch: arch.to_owned(),
-            keyring,
-            build_repositories,
-            runtime_repositories,
-            world,
-            accounts: Accounts {
-                run_as: accounts["run-as"].as_str().unwrap_or("").to_owned(),
-                users: accounts["users"]
-                    .as_array()
-                    .map(|users| {
-                        users
-                            .iter()
-                            .map(|u| User {
-                                username: u["username"].as_str().expect("username").to_owned(),
-                                uid: number(&u["uid"]).expect("uid"),
-                                gid: number(&u["gid"]),
-                                shell: u["shell"].as_str().unwrap_or("").to_owned(),
-                                homedir: u["homedir"].as_str().unwrap_or("").to_owned(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                groups: accounts["groups"]
-                    .as_array()
-                    .map(|groups| {
-                        groups
-                            .iter()
-                            .map(|g| Group {
-                                groupname: g["groupname"].as_str().expect("name").to_owned(),
-                                gid: number(&g["gid"]).expect("gid"),
-                                members: strings(&g["members"]),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            },
-            paths: self.config["paths"]
-                .as_array()
-                .map(|paths| {
-                    paths
-                        .iter()
-                        .map(|p| PathMutation {
-                            path: p["path"].as_str().expect("path").to_owned(),
-                            kind: p["type"].as_str().expect("type").to_owned(),
-                            uid: number(&p["uid"]),
-                            gid: number(&p["gid"]),
-                            permissions: number(&p["permissions"]).unwrap_or(0),
-                            source: p["source"].as_str().unwrap_or("").to_owned(),
-                            recursive: p["recursive"].as_bool().unwrap_or(false),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            source_date_epoch: Timestamp::from_seconds(self.source_date_epoch.unwrap_or(0)),
-            build_date: if self.source_date_epoch.is_some() {
-                BuildDate::SourceDateEpoch
-            } else {
-                BuildDate::LatestPackage
-            },
-            ..Plan::default()
-        }
+        let mut plan = Plan::from_configuration(&locked, &Architecture::parse(arch), keyring);
+        plan.source_date_epoch = Timestamp::from_seconds(self.source_date_epoch.unwrap_or(0));
+        plan.build_date = if self.source_date_epoch.is_some() {
+            BuildDate::SourceDateEpoch
+        } else {
+            BuildDate::LatestPackage
+        };
+        plan
+    }
+
+    /// `/etc/apko.json` for `arch`, with the run-as value the accounts step resolved.
+    pub fn apko_json(&self, arch: &str, run_as: &str) -> Vec<u8> {
+        let mut locked = self.locked(arch);
+        locked.accounts.run_as = run_as.to_owned();
+        locked.to_apko_json_file().expect("apko.json")
     }
 
     /// The locked packages of one architecture, in lock order, read from the local files.
     pub fn packages(&self, spool: &Spool, arch: &str) -> Vec<PackageSource> {
-        self.locked(arch)
-            .iter()
+        self.lock
+            .installable(&Architecture::parse(arch))
+            .expect("installable packages")
+            .into_iter()
             .map(|p| {
-                let url = p["url"].as_str().expect("url");
-                let apk = help::read_apk(&self.base.join(url));
+                let apk = help::read_apk(&self.base.join(&p.url));
                 let (package, triggers) = help::package_from_apk(&apk);
                 let data = spool
                     .add_data_tar(&package.name, &apk.data.data[..])

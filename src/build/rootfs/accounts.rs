@@ -9,8 +9,9 @@
 //! Reproduces apko `pkg/build/accounts.go` `mutateAccounts` (reference/apko-format.md §6.5).
 
 use super::passwd::{self, GroupEntry, ShadowEntry, UserEntry};
-use super::{Accounts, Error, User, fs_error};
+use super::{Accounts, Error, fs_error};
 use crate::build::fs::{self, FileMode, Tree, path};
+use crate::config::User;
 
 const GROUP: &str = "etc/group";
 const PASSWD: &str = "etc/passwd";
