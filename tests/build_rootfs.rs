@@ -56,6 +56,20 @@ fn features_layers_are_rebuilt_byte_for_byte() {
 }
 
 #[test]
+fn whole_data_tars_spool_to_the_same_layer() {
+    let case = case::derived_case("features");
+    let spool = Spool::new().expect("spool");
+    let plan = case.plan("aarch64");
+    let packages = case.packages_via_data_tar(&spool, "aarch64");
+    let built =
+        rootfs::build(&plan, packages, |run_as| case.apko_json("aarch64", run_as)).expect("rootfs");
+    let (tar, hashed) = walk::write_layer(built.tree(), Vec::new()).expect("layer");
+    let golden = case::golden_layers(&case, "arm64").remove(0);
+    case::assert_same_tar(&golden.label, &tar, &golden.tar);
+    assert_eq!(hex::encode(hashed.sha256), golden.diff_id);
+}
+
+#[test]
 fn cacerts_layer_is_rebuilt_byte_for_byte() {
     let case = case::derived_case("cacerts");
     let (tar, ours, golden) = rebuild(&case, "x86_64", "amd64");

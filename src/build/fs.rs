@@ -28,7 +28,7 @@ mod mode;
 mod ops;
 pub mod path;
 
-pub use content::{DataEntry, PackageData, Spool};
+pub use content::{DataEntry, PackageData, PackageWriter, Spool};
 pub use install::{InstallPackage, Installed};
 pub use mode::FileMode;
 pub use ops::{Content, Stat};

@@ -33,6 +33,7 @@ mod paths;
 mod pem;
 mod services;
 mod sort;
+mod source;
 
 pub use ldso::{CacheEntry, cache_entries, write_cache};
 
@@ -162,6 +163,15 @@ pub enum Error {
         /// The filesystem error.
         #[source]
         source: Box<fs::Error>,
+    },
+    /// An `.apk` cannot be read or fails apko's checks.
+    #[error("reading package {package}")]
+    Archive {
+        /// The package.
+        package: String,
+        /// The archive error.
+        #[source]
+        source: Box<crate::apk::archive::Error>,
     },
     /// A package's database record, scripts or triggers cannot be written.
     #[error("installed database for {package}")]

@@ -3,6 +3,7 @@
 //! `/etc/apko.json` bytes, and a readable entry-by-entry comparison of two layer tars.
 
 use super::installed as help;
+use receipts::apk::archive::Limits;
 use receipts::build::fs::Spool;
 use receipts::build::rootfs::{BuildDate, KeyFile, PackageSource, Plan};
 use receipts::build::tar::Timestamp;
@@ -124,8 +125,27 @@ impl Case {
         locked.to_apko_json_file().expect("apko.json")
     }
 
-    /// The locked packages of one architecture, in lock order, read from the local files.
+    /// The locked packages of one architecture, in lock order, read and checked with
+    /// `PackageSource::read_apk` (the control checksum against the lock's).
     pub fn packages(&self, spool: &Spool, arch: &str) -> Vec<PackageSource> {
+        self.lock
+            .installable(&Architecture::parse(arch))
+            .expect("installable packages")
+            .into_iter()
+            .map(|p| {
+                let file = std::fs::File::open(self.base.join(&p.url)).expect("package file");
+                let (source, layout) =
+                    PackageSource::read_apk(spool, file, &p.name, Limits::default())
+                        .expect("package");
+                assert_eq!(layout.control.digest.q1(), p.checksum, "{}", p.name);
+                source
+            })
+            .collect()
+    }
+
+    /// The same packages read by the test harness's own reader (flate2 and the `tar` crate)
+    /// and spooled as whole data tars with `Spool::add_data_tar`.
+    pub fn packages_via_data_tar(&self, spool: &Spool, arch: &str) -> Vec<PackageSource> {
         self.lock
             .installable(&Architecture::parse(arch))
             .expect("installable packages")

@@ -71,6 +71,23 @@ impl Spool {
         Ok(PackageData::new(self.clone(), entries))
     }
 
+    /// Starts spooling one package entry by entry (for readers that hand out parsed headers and
+    /// content, like `apk::archive::PackageReader`). The spool is locked until the writer is
+    /// finished or dropped.
+    pub fn package_writer(&self, package: &str) -> Result<PackageWriter<'_>, Error> {
+        let mut file = self.file.lock().map_err(|_| Error::SpoolPoisoned)?;
+        let position = file
+            .seek(SeekFrom::End(0))
+            .map_err(|source| Error::Spool { source })?;
+        Ok(PackageWriter {
+            spool: self,
+            package: package.to_owned(),
+            position,
+            out: BufWriter::with_capacity(1 << 20, Locked(file)),
+            entries: Vec::new(),
+        })
+    }
+
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         let mut file = self
             .file
@@ -78,6 +95,74 @@ impl Spool {
             .map_err(|_| io::Error::other("spool lock poisoned"))?;
         file.seek(SeekFrom::Start(offset))?;
         file.read(buf)
+    }
+}
+
+/// The spool file while one writer holds it.
+struct Locked<'s>(std::sync::MutexGuard<'s, File>);
+
+impl Write for Locked<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Spools one package's entries; see [`Spool::package_writer`].
+pub struct PackageWriter<'s> {
+    spool: &'s Spool,
+    package: String,
+    position: u64,
+    out: BufWriter<Locked<'s>>,
+    entries: Vec<DataEntry>,
+}
+
+impl std::fmt::Debug for PackageWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageWriter")
+            .field("package", &self.package)
+            .field("entries", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PackageWriter<'_> {
+    /// Adds an entry: its header, and (unless its type carries no data) exactly `header.size`
+    /// bytes read from `content`.
+    pub fn add(&mut self, header: Header, content: &mut dyn Read) -> Result<(), Error> {
+        let offset = self.position;
+        let size = if header.typeflag.is_header_only() {
+            0
+        } else {
+            u64::try_from(header.size).unwrap_or(0)
+        };
+        let copied = io::copy(&mut content.take(size), &mut self.out)
+            .map_err(|source| Error::Spool { source })?;
+        if copied != size {
+            return Err(Error::PackageTar {
+                package: self.package.clone(),
+                source: tar::Error::ContentTooShort {
+                    entry: String::from_utf8_lossy(&header.name).into_owned(),
+                    size,
+                    written: copied,
+                },
+            });
+        }
+        self.position += size;
+        self.entries.push(DataEntry { header, offset });
+        Ok(())
+    }
+
+    /// The spooled package.
+    pub fn finish(mut self) -> Result<PackageData, Error> {
+        self.out.flush().map_err(|source| Error::Spool { source })?;
+        let entries = std::mem::take(&mut self.entries);
+        let spool = self.spool.clone();
+        drop(self);
+        Ok(PackageData::new(spool, entries))
     }
 }
 
