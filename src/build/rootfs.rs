@@ -35,7 +35,7 @@ mod services;
 mod sort;
 mod source;
 
-pub use ldso::{CacheEntry, cache_entries, write_cache};
+pub use ldso::{CacheEntry, cache_entries, dl_cache_libcmp, library_dirs, write_cache};
 
 use crate::apk::Package;
 use crate::apk::installed;
@@ -390,6 +390,11 @@ impl Rootfs {
     /// The filesystem so far.
     pub fn tree(&self) -> &Tree {
         &self.tree
+    }
+
+    /// The filesystem, to change between steps (a base image's files, a test's fixtures).
+    pub fn tree_mut(&mut self) -> &mut Tree {
+        &mut self.tree
     }
 
     /// The installed packages in installation order, with their database records.

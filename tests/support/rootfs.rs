@@ -264,3 +264,149 @@ pub fn assert_same_tar(label: &str, ours: &[u8], golden: &[u8]) {
         report.join("\n")
     );
 }
+
+/// Synthetic packages for rule tests: data tars written with our tar writer, each regular file
+/// and symlink carrying the `APK-TOOLS.checksum.SHA1` record apko requires.
+pub mod synthetic {
+    use receipts::apk::Package;
+    use receipts::build::fs::Spool;
+    use receipts::build::rootfs::{PackageSource, Plan};
+    use receipts::build::tar::{EntryType, Header, PaxRecords, Timestamp, Writer};
+    use sha1::Digest as _;
+
+    /// One data-tar entry and its content.
+    pub struct Entry {
+        /// The header.
+        pub header: Header,
+        /// The content.
+        pub content: Vec<u8>,
+    }
+
+    fn header(typeflag: EntryType, name: &str, mode: i64, mtime: i64) -> Header {
+        Header {
+            typeflag,
+            name: name.as_bytes().to_vec(),
+            mode,
+            mtime: Timestamp::from_seconds(mtime),
+            ..Header::default()
+        }
+    }
+
+    fn checksum(bytes: &[u8]) -> PaxRecords {
+        [(
+            "APK-TOOLS.checksum.SHA1",
+            hex::encode(sha1::Sha1::digest(bytes)),
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    /// A directory.
+    pub fn dir(name: &str, mode: i64, mtime: i64) -> Entry {
+        Entry {
+            header: header(EntryType::DIRECTORY, name, mode, mtime),
+            content: Vec::new(),
+        }
+    }
+
+    /// A regular file.
+    pub fn file(name: &str, mode: i64, mtime: i64, content: &[u8]) -> Entry {
+        let mut h = header(EntryType::REGULAR, name, mode, mtime);
+        h.size = content.len() as i64;
+        h.pax_records = checksum(content);
+        Entry {
+            header: h,
+            content: content.to_vec(),
+        }
+    }
+
+    /// A symbolic link (checksum over the target, as melange writes it).
+    pub fn symlink(name: &str, target: &str, mtime: i64) -> Entry {
+        let mut h = header(EntryType::SYMLINK, name, 0o777, mtime);
+        h.linkname = target.as_bytes().to_vec();
+        h.pax_records = checksum(target.as_bytes());
+        Entry {
+            header: h,
+            content: Vec::new(),
+        }
+    }
+
+    /// A hard link to `target`.
+    pub fn hardlink(name: &str, target: &str) -> Entry {
+        let mut h = header(EntryType::HARDLINK, name, 0o644, 0);
+        h.linkname = target.as_bytes().to_vec();
+        Entry {
+            header: h,
+            content: Vec::new(),
+        }
+    }
+
+    /// The same entry owned by `uid:gid` (which the layer must not show).
+    pub fn owned(mut entry: Entry, uid: i64, gid: i64) -> Entry {
+        entry.header.uid = uid;
+        entry.header.gid = gid;
+        entry
+    }
+
+    /// The same entry with an extended attribute.
+    pub fn xattr(mut entry: Entry, name: &str, value: &[u8]) -> Entry {
+        entry
+            .header
+            .pax_records
+            .insert(format!("SCHILY.xattr.{name}"), value.to_vec());
+        entry
+    }
+
+    /// A package: record fields, no scripts, the given data entries.
+    pub struct Spec<'a> {
+        /// `pkgname`.
+        pub name: &'a str,
+        /// `origin`.
+        pub origin: &'a str,
+        /// `replaces`.
+        pub replaces: &'a [&'a str],
+        /// `provides`.
+        pub provides: &'a [&'a str],
+        /// Data entries in archive order.
+        pub entries: Vec<Entry>,
+    }
+
+    impl Spec<'_> {
+        /// The package, its data tar spooled into `spool`.
+        pub fn source(self, spool: &Spool) -> PackageSource {
+            let mut writer = Writer::new(Vec::new());
+            for entry in &self.entries {
+                writer
+                    .append(&entry.header, &entry.content[..])
+                    .expect("data entry");
+            }
+            let tar = writer.finish().expect("data tar");
+            let data = spool.add_data_tar(self.name, &tar[..]).expect("spool");
+            PackageSource {
+                package: Package {
+                    name: self.name.to_owned(),
+                    version: "1.0-r0".to_owned(),
+                    arch: "x86_64".to_owned(),
+                    origin: self.origin.to_owned(),
+                    checksum: sha1::Sha1::digest(self.name.as_bytes()).to_vec(),
+                    replaces: self.replaces.iter().map(|r| (*r).to_owned()).collect(),
+                    provides: self.provides.iter().map(|r| (*r).to_owned()).collect(),
+                    ..Package::default()
+                },
+                triggers: Vec::new(),
+                control_tar: vec![0; 1024],
+                data,
+            }
+        }
+    }
+
+    /// A plan with one repository and nothing else configured.
+    pub fn plan() -> Plan {
+        Plan {
+            arch: "x86_64".to_owned(),
+            build_repositories: vec!["https://example.invalid/os".to_owned()],
+            runtime_repositories: vec!["https://example.invalid/os".to_owned()],
+            ..Plan::default()
+        }
+    }
+}

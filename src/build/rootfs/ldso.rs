@@ -36,19 +36,24 @@ pub(super) fn update_cache(tree: &mut Tree) -> Result<(), Error> {
     if tree.stat(conf).is_err() {
         return Ok(());
     }
-    let dirs = parse_conf(tree, conf, 0).map_err(|e| match e {
-        ConfError::Fs(source) => fs_error(conf)(source),
-        ConfError::Scan => Error::LdsoConf {
-            path: conf.to_owned(),
-        },
-    })?;
     let mut libdirs = vec!["/lib".to_owned()];
-    libdirs.extend(dirs);
+    libdirs.extend(library_dirs(tree, conf)?);
     let entries = cache_entries(tree, &libdirs)?;
     let cache = "etc/ld.so.cache";
     tree.write_file(cache, &write_cache(&entries), FileMode(0o644))
         .map_err(fs_error(cache))?;
     tree.chmod(cache, FileMode(0o644)).map_err(fs_error(cache))
+}
+
+/// `ParseLDSOConf`: the directories an `ld.so.conf` names, `include` globs followed (and lines
+/// after the first `include` ignored); unreadable included files are skipped.
+pub fn library_dirs(tree: &Tree, conf: &str) -> Result<Vec<String>, Error> {
+    parse_conf(tree, conf, 0).map_err(|e| match e {
+        ConfError::Fs(source) => fs_error(conf)(source),
+        ConfError::Scan => Error::LdsoConf {
+            path: conf.to_owned(),
+        },
+    })
 }
 
 enum ConfError {
