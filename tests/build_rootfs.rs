@@ -379,3 +379,609 @@ fn extended_attributes_become_pax_records_of_files_and_directories() {
     );
     assert!(entry(&entries, "srv/link").header.contains("pax=[]"));
 }
+
+fn user(username: &str, uid: u32) -> receipts::config::User {
+    receipts::config::User {
+        username: username.to_owned(),
+        uid,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn accounts_extend_the_packaged_files_and_name_owners_in_the_layer() {
+    let spool = Spool::new().expect("spool");
+    let packages = vec![
+        pkg(
+            "baselayout",
+            "baselayout",
+            &[],
+            vec![
+                dir("etc", 0o755, 3),
+                file("etc/passwd", 0o644, 3, b"root:x:0:0:root:/root:/bin/sh\n"),
+                file("etc/group", 0o644, 3, b"root:x:0:root\n"),
+                file("etc/shadow", 0o600, 3, b"root:*:19000:0:99999:7:::\n"),
+            ],
+        )
+        .source(&spool),
+    ];
+    let mut plan = synthetic::plan();
+    plan.accounts.users = vec![user("app", 1000), {
+        let mut u = user("svc", 1001);
+        u.gid = Some(1000);
+        u.homedir = "/dev/null".to_owned();
+        u.shell = "/sbin/nologin".to_owned();
+        u
+    }];
+    plan.accounts.groups = vec![receipts::config::Group {
+        groupname: "app".to_owned(),
+        gid: 1000,
+        members: vec!["app".to_owned(), "svc".to_owned()],
+    }];
+    plan.accounts.run_as = "svc".to_owned();
+    let mut built = Rootfs::init(&plan).expect("init");
+    built.install(packages).expect("install");
+    let run_as = built.mutate_accounts(&plan.accounts).expect("accounts");
+    assert_eq!(run_as, "1001");
+    built.write_apko_json(b"{}\n").expect("apko.json");
+    built.finish(&plan).expect("finish");
+    let read =
+        |path: &str| String::from_utf8(built.tree().read_file(path).expect(path)).expect("text");
+    assert_eq!(
+        read("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\n\
+         app:x:1000:1000:Account created by apko:/home/app:/bin/sh\n\
+         svc:x:1001:1000:Account created by apko:/dev/null:/sbin/nologin\n"
+    );
+    assert_eq!(read("etc/group"), "root:x:0:root\napp:x:1000:app,svc\n");
+    // The shadow parser drops the last-change field of existing entries.
+    assert_eq!(
+        read("etc/shadow"),
+        "root:*::0:99999:7:::\napp:!:::::::\nsvc:!:::::::\n"
+    );
+    let entries = layer_entries(&built);
+    // Existing files keep the package's mode and mtime.
+    let shadow = &entry(&entries, "etc/shadow").header;
+    assert!(
+        shadow.starts_with("type=Regular mode=600 uid=0 gid=0 uname=\"root\" gname=\"root\""),
+        "{shadow}"
+    );
+    assert!(shadow.contains("mtime=3 "), "{shadow}");
+    // Home directories for every passwd entry, the packaged root included.
+    let root_home = &entry(&entries, "root").header;
+    assert!(
+        root_home.starts_with("type=Directory mode=700 uid=0 gid=0 uname=\"root\""),
+        "{root_home}"
+    );
+    let app_home = &entry(&entries, "home/app").header;
+    assert!(
+        app_home
+            .starts_with("type=Directory mode=700 uid=1000 gid=1000 uname=\"app\" gname=\"app\""),
+        "{app_home}"
+    );
+    assert!(
+        entry(&entries, "home")
+            .header
+            .starts_with("type=Directory mode=755")
+    );
+}
+
+#[test]
+fn a_malformed_passwd_line_fails_the_accounts_step() {
+    let spool = Spool::new().expect("spool");
+    let packages = vec![
+        pkg(
+            "baselayout",
+            "baselayout",
+            &[],
+            vec![
+                dir("etc", 0o755, 3),
+                file("etc/passwd", 0o644, 3, b"root:x:0:0:root:/root\n"),
+            ],
+        )
+        .source(&spool),
+    ];
+    let err = assemble(&synthetic::plan(), packages).expect_err("bad passwd");
+    assert!(
+        matches!(
+            err,
+            rootfs::Error::AccountFile {
+                file: "etc/passwd",
+                source: rootfs::passwd::Error::Fields {
+                    line: 1,
+                    parts: 6,
+                    expected: 7
+                }
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+fn mutation(path: &str, kind: &str) -> receipts::config::PathMutation {
+    receipts::config::PathMutation {
+        path: path.to_owned(),
+        kind: kind.to_owned(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn path_mutations_follow_apko() {
+    let mut plan = synthetic::plan();
+    plan.paths = vec![
+        {
+            let mut m = mutation("/srv/data/deep", "directory");
+            m.permissions = 0o2750;
+            m
+        },
+        {
+            let mut m = mutation("/srv/data/deep/file", "empty-file");
+            m.permissions = 0o640;
+            m
+        },
+        {
+            let mut m = mutation("/srv", "permissions");
+            m.permissions = 0o755;
+            m.uid = Some(7);
+            m.recursive = true;
+            m
+        },
+        {
+            let mut m = mutation("/etc/arch-copy", "hardlink");
+            m.source = "/etc/apk/arch".to_owned();
+            m.permissions = 0o600;
+            m
+        },
+    ];
+    let built = assemble(&plan, Vec::new()).expect("rootfs");
+    let entries = layer_entries(&built);
+    // Recursive permissions reach the whole subtree; uid without gid gives gid 0.
+    for path in ["srv", "srv/data", "srv/data/deep", "srv/data/deep/file"] {
+        let header = &entry(&entries, path).header;
+        assert!(header.contains("mode=755 uid=7 gid=0 "), "{path}: {header}");
+    }
+    // A hard-link mutation is a second name without a hard-link entry: two full files, and
+    // the permissions step changed the one node both names share.
+    for path in ["etc/apk/arch", "etc/arch-copy"] {
+        let e = entry(&entries, path);
+        assert!(
+            e.header.starts_with("type=Regular mode=600"),
+            "{path}: {}",
+            e.header
+        );
+        assert!(e.header.contains("size=7 "), "{path}");
+    }
+    assert_eq!(
+        entry(&entries, "etc/apk/arch").content,
+        entry(&entries, "etc/arch-copy").content
+    );
+    // Creating over an existing name is a path conflict.
+    let mut plan = synthetic::plan();
+    plan.paths = vec![mutation("/etc/apk/world", "symlink")];
+    let err = assemble(&plan, Vec::new()).expect_err("conflict");
+    assert!(
+        matches!(&err, rootfs::Error::PathConflict { path } if path == "/etc/apk/world"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn busybox_links_come_from_its_paths_file() {
+    let spool = Spool::new().expect("spool");
+    let busybox = |paths: bool| {
+        let mut entries = vec![
+            dir("bin", 0o755, 10),
+            file("bin/busybox", 0o755, 1234, b"\x7fELF"),
+            dir("etc", 0o755, 10),
+        ];
+        if paths {
+            entries.push(dir("etc/busybox-paths.d", 0o755, 10));
+            entries.push(file(
+                "etc/busybox-paths.d/busybox",
+                0o644,
+                10,
+                b"/bin/busybox\n/bin/sh\n/usr/bin/env\n/bin/sh\n\n",
+            ));
+        }
+        pkg("busybox", "busybox", &[], entries).source(&spool)
+    };
+    let built = assemble(&synthetic::plan(), vec![busybox(true)]).expect("rootfs");
+    let entries = layer_entries(&built);
+    for link in ["bin/sh", "usr/bin/env"] {
+        let header = &entry(&entries, link).header;
+        assert!(
+            header.starts_with("type=Symlink mode=777"),
+            "{link}: {header}"
+        );
+        assert!(header.contains("mtime=1234 "), "{link}: {header}");
+        assert!(
+            header.contains("link=Some(\"/bin/busybox\")"),
+            "{link}: {header}"
+        );
+    }
+    // Link directories take busybox's mtime, existing ones included.
+    assert!(entry(&entries, "bin").header.contains("mtime=1234 "));
+    assert!(entry(&entries, "usr/bin").header.contains("mtime=1234 "));
+    // Without the list apko falls back to its built-in table, keyed by an x.y.z version.
+    let err = assemble(&synthetic::plan(), vec![busybox(false)]).expect_err("no list");
+    assert!(
+        matches!(&err, rootfs::Error::Busybox { reason } if reason == "invalid busybox version: 1.0-r0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn services_get_an_s6_supervision_tree() {
+    let mut plan = synthetic::plan();
+    plan.services
+        .insert("nginx".to_owned(), "nginx -g 'daemon off;'".to_owned());
+    let built = assemble(&plan, Vec::new()).expect("rootfs");
+    let entries = layer_entries(&built);
+    assert!(
+        entry(&entries, "sv")
+            .header
+            .starts_with("type=Directory mode=777")
+    );
+    assert!(
+        entry(&entries, "sv/nginx")
+            .header
+            .starts_with("type=Directory mode=777")
+    );
+    assert!(
+        entry(&entries, "sv/nginx/run")
+            .header
+            .starts_with("type=Regular mode=755")
+    );
+    assert_eq!(
+        built.tree().read_file("sv/nginx/run").expect("run"),
+        b"#!/bin/execlineb\nnginx -g 'daemon off;'\n"
+    );
+}
+
+fn example(name: &str) -> receipts::config::ImageConfiguration {
+    let dir = crate::support::data("chainguard-dev/apko/examples");
+    Loader::new()
+        .working_dir(&dir)
+        .load(name)
+        .expect("example configuration")
+        .configuration
+}
+
+use receipts::build::tar::Timestamp;
+use receipts::config::Loader;
+
+#[test]
+fn runtime_keys_are_written_as_go_encodes_them_with_the_build_date() {
+    let keys = example("runtime-keyring.yaml").contents.runtime_keyring;
+    let mut plan = synthetic::plan();
+    plan.runtime_keyring = keys.clone();
+    plan.source_date_epoch = Timestamp::from_seconds(1_700_000_000);
+    plan.build_date = rootfs::BuildDate::SourceDateEpoch;
+    let built = assemble(&plan, Vec::new()).expect("rootfs");
+    let path = "etc/apk/keys/example-mirror.rsa.pub";
+    // The example's key is Go-encoded already (64 columns), so re-encoding keeps its bytes.
+    assert_eq!(
+        built.tree().read_file(path).expect("key"),
+        keys[0].content.as_bytes()
+    );
+    let entries = layer_entries(&built);
+    let header = &entry(&entries, path).header;
+    assert!(header.starts_with("type=Regular mode=644"), "{header}");
+    assert!(header.contains("mtime=1700000000 "), "{header}");
+    // A runtime key may not replace a key that is already there.
+    let mut plan = synthetic::plan();
+    plan.keyring = vec![rootfs::KeyFile {
+        name: "example-mirror.rsa.pub".to_owned(),
+        content: b"build key".to_vec(),
+    }];
+    plan.runtime_keyring = keys;
+    let err = assemble(&plan, Vec::new()).expect_err("collision");
+    assert!(
+        matches!(&err, rootfs::Error::RuntimeKey { name, reason }
+            if name == "example-mirror.rsa.pub" && reason.contains("collides")),
+        "{err}"
+    );
+}
+
+#[test]
+fn additional_certificates_get_their_fingerprint_in_the_name_and_join_the_bundles() {
+    let certificates = example("certificates.yaml")
+        .certificates
+        .expect("certificates");
+    let spool = Spool::new().expect("spool");
+    let bundle_package = pkg(
+        "ca-bundle",
+        "ca-bundle",
+        &[],
+        vec![
+            dir("etc", 0o755, 9),
+            dir("etc/ssl", 0o755, 9),
+            dir("etc/ssl/certs", 0o755, 9),
+            file("etc/ssl/certs/ca-certificates.crt", 0o644, 9, b"existing\n"),
+        ],
+    )
+    .source(&spool);
+    let mut plan = synthetic::plan();
+    plan.certificates = Some(certificates.clone());
+    plan.source_date_epoch = Timestamp::from_seconds(1_600_000_000);
+    plan.build_date = rootfs::BuildDate::SourceDateEpoch;
+    let built = assemble(&plan, vec![bundle_package]).expect("rootfs");
+    let pem = certificates.additional[0].content.as_bytes();
+    // Fingerprint from apko's certificates_test.go (`testCertPEMFingerprint`).
+    let cert_file = "usr/local/share/ca-certificates/pretend-pear-x1-e70570a989f8565aabdf7cae27abd1621872d6a3f811e3fef27e3dba02912198.crt";
+    assert_eq!(built.tree().read_file(cert_file).expect("cert file"), pem);
+    let bundle = built
+        .tree()
+        .read_file("etc/ssl/certs/ca-certificates.crt")
+        .expect("bundle");
+    // Each additional certificate, as re-encoded, then a newline.
+    let mut expected = "existing\n".to_owned();
+    for additional in &certificates.additional {
+        expected.push_str(&additional.content);
+        expected.push('\n');
+    }
+    assert_eq!(String::from_utf8_lossy(&bundle), expected);
+    let sidecar = built
+        .tree()
+        .read_file("etc/ssl/certs/.ca-certificates.crt.sha256")
+        .expect("sidecar");
+    assert_eq!(
+        sidecar,
+        format!(
+            "{}  ca-certificates.crt\n",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bundle))
+        )
+        .into_bytes()
+    );
+    let entries = layer_entries(&built);
+    for path in [cert_file, "etc/ssl/certs/ca-certificates.crt"] {
+        assert!(
+            entry(&entries, path).header.contains("mtime=1600000000 "),
+            "{path}"
+        );
+    }
+    let sidecar = &entry(&entries, "etc/ssl/certs/.ca-certificates.crt.sha256").header;
+    assert!(sidecar.starts_with("type=Regular mode=444"), "{sidecar}");
+}
+
+#[test]
+fn certificate_providers_append_packaged_certificates() {
+    // apko's TestBuildImageWithCertPackages: apko-certs.yaml over an empty bundle gives a bundle
+    // of 4 certificates, the packages' certificate files, and a sidecar of the final bundle.
+    let testdata = crate::support::data("chainguard-dev/apko/internal/cli/testdata");
+    let configuration = Loader::new()
+        .working_dir(testdata.parent().expect("internal/cli"))
+        .load("testdata/apko-certs.yaml")
+        .expect("configuration")
+        .configuration;
+    let spool = Spool::new().expect("spool");
+    let packages = [
+        "pretend-baselayout",
+        "custom-ca-certs-1",
+        "custom-ca-certs-2",
+    ]
+    .into_iter()
+    .map(|name| {
+        let path = testdata.join(format!("packages/x86_64/{name}-1.0.0-r0.apk"));
+        let file = std::fs::File::open(path).expect("package");
+        rootfs::PackageSource::read_apk(&spool, file, name, Default::default())
+            .expect("read package")
+            .0
+    })
+    .collect();
+    let mut plan = synthetic::plan();
+    plan.certificates = configuration.certificates;
+    let mut built = Rootfs::init(&plan).expect("init");
+    let tree = built.tree_mut();
+    tree.mkdir_all("etc/ssl/certs", fs::FileMode(0o755))
+        .expect("mkdir");
+    tree.write_file(
+        "etc/ssl/certs/ca-certificates.crt",
+        b"",
+        fs::FileMode(0o644),
+    )
+    .expect("bundle");
+    built.install(packages).expect("install");
+    built.mutate_accounts(&plan.accounts).expect("accounts");
+    built.write_apko_json(b"{}\n").expect("apko.json");
+    built.finish(&plan).expect("finish");
+    let bundle = built
+        .tree()
+        .read_file("etc/ssl/certs/ca-certificates.crt")
+        .expect("bundle");
+    let text = String::from_utf8(bundle.clone()).expect("PEM text");
+    assert_eq!(text.matches("-----BEGIN CERTIFICATE-----").count(), 4);
+    for name in ["cert-a", "cert-b", "cert-c", "cert-d"] {
+        let path = format!("usr/local/share/ca-certificates/{name}.crt");
+        assert!(built.tree().stat(&path).is_ok(), "{path}");
+    }
+    assert_eq!(
+        built
+            .tree()
+            .read_file("etc/ssl/certs/.ca-certificates.crt.sha256")
+            .expect("sidecar"),
+        format!(
+            "{}  ca-certificates.crt\n",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bundle))
+        )
+        .into_bytes()
+    );
+}
+
+#[test]
+fn adding_certificates_to_a_java_truststore_is_refused_by_name() {
+    let certificates = example("certificates.yaml")
+        .certificates
+        .expect("certificates");
+    let spool = Spool::new().expect("spool");
+    let java = pkg(
+        "java-cacerts",
+        "java-cacerts",
+        &[],
+        vec![
+            dir("etc", 0o755, 9),
+            dir("etc/ssl", 0o755, 9),
+            dir("etc/ssl/certs", 0o755, 9),
+            dir("etc/ssl/certs/java", 0o755, 9),
+            file("etc/ssl/certs/java/cacerts", 0o644, 9, b"\xfe\xed\xfe\xed"),
+        ],
+    )
+    .source(&spool);
+    let mut plan = synthetic::plan();
+    plan.certificates = Some(certificates);
+    let err = assemble(&plan, vec![java]).expect_err("truststore");
+    assert!(
+        matches!(&err, rootfs::Error::JavaTruststore { path } if path == "etc/ssl/certs/java/cacerts"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("Java truststore etc/ssl/certs/java/cacerts")
+    );
+}
+
+#[test]
+fn ld_so_cache_orders_libraries_as_glibc_ldconfig_does() {
+    // The entries of glibc 2.36's own cache (apko's fixture), rebuilt from libraries with those
+    // names: same order (descending _dl_cache_libcmp), paths and flags; apko's layout without
+    // glibc's extension section.
+    let fixture = std::fs::read(crate::support::data(
+        "chainguard-dev/apko/internal/ldso-cache/testdata/ld.so.cache",
+    ))
+    .expect("fixture");
+    let expected = case::cache_entries(&fixture);
+    assert_eq!(expected.len(), 65);
+    let mut plan = synthetic::plan();
+    plan.arch = "aarch64".to_owned();
+    let mut built = Rootfs::init(&plan).expect("init");
+    built.install(Vec::new()).expect("install");
+    let tree = built.tree_mut();
+    tree.write_file(
+        "etc/ld.so.conf",
+        b"# search path\n/usr/lib\n",
+        fs::FileMode(0o644),
+    )
+    .expect("ld.so.conf");
+    // Files are added in reverse so that the tree, not the insertion order, sorts them.
+    for (_, path) in expected.iter().rev() {
+        let name = path.rsplit('/').next().expect("name");
+        let so = case::shared_object(183, &[name]);
+        tree.write_file(path, &so, fs::FileMode(0o755))
+            .expect("library");
+    }
+    built.mutate_accounts(&plan.accounts).expect("accounts");
+    built.write_apko_json(b"{}\n").expect("apko.json");
+    built.finish(&plan).expect("finish");
+    let cache = built.tree().read_file("etc/ld.so.cache").expect("cache");
+    assert_eq!(case::cache_entries(&cache), expected);
+    // apko's header: flags byte 0, no extension offset; padding to the next 16 bytes.
+    assert_eq!(cache[28], 0);
+    assert_eq!(&cache[32..36], &[0, 0, 0, 0]);
+    assert_eq!(cache.len() % 16, 0);
+    let entries = layer_entries(&built);
+    let header = &entry(&entries, "etc/ld.so.cache").header;
+    assert!(header.starts_with("type=Regular mode=644"), "{header}");
+    assert!(header.contains("mtime=0 "), "{header}");
+}
+
+#[test]
+fn ld_so_conf_includes_and_symlinked_directories_as_in_apkos_test() {
+    // apko's libroot fixture (Test_GenerateCacheFile), with its symlinks restored from
+    // PROVENANCE.md and its YAML stand-ins for libraries turned into real ELF files.
+    let root = crate::support::data("chainguard-dev/apko/internal/ldso-cache/testdata/libroot");
+    let mut tree = fs::Tree::new();
+    let links = [
+        ("lib", "usr/lib"),
+        ("usr/local/lib", "lib64"),
+        ("usr/local/sdk-v1/lib/libsdk.so", "libsdk.so.1"),
+        ("usr/local/sdk-v1/lib/libsdk.so.1", "libsdk.so.1.2.3"),
+        ("usr/local/sdk-v2/lib/libsdk.so", "libsdk.so.1"),
+        ("usr/local/sdk-v2/lib/libsdk.so.1", "libsdk.so.1.3.1"),
+    ];
+    let mut files = Vec::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        for item in std::fs::read_dir(&dir).expect("libroot") {
+            let path = item.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let relative = path
+            .strip_prefix(&root)
+            .expect("under libroot")
+            .to_string_lossy()
+            .into_owned();
+        if links.iter().any(|(l, _)| *l == relative) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("text");
+        let content = if let Some(rest) = text.strip_prefix("machine: 0x3e\nsonames:") {
+            let sonames: Vec<&str> = rest
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- "))
+                .collect();
+            case::shared_object(62, &sonames)
+        } else {
+            text.into_bytes()
+        };
+        tree.mkdir_all(
+            &receipts::build::fs::path::dir(&relative),
+            fs::FileMode(0o755),
+        )
+        .expect("dirs");
+        tree.write_file(&relative, &content, fs::FileMode(0o644))
+            .expect("file");
+    }
+    for (link, target) in links {
+        tree.mkdir_all(&receipts::build::fs::path::dir(link), fs::FileMode(0o755))
+            .expect("dirs");
+        tree.symlink(target, link).expect("symlink");
+    }
+    let dirs = rootfs::library_dirs(&tree, "etc/ld.so.conf").expect("ld.so.conf");
+    assert_eq!(
+        dirs,
+        [
+            "/usr/local/lib",
+            "/usr/local/lib64",
+            "/lib",
+            "/lib64",
+            "/usr/lib",
+            "/usr/lib64",
+            "/usr/local/sdk-v1/lib",
+            "/usr/local/sdk-v2/lib"
+        ]
+    );
+    let entries = rootfs::cache_entries(&tree, &dirs).expect("entries");
+    // apko's test expects 8 libraries: libfoo.so.1 and libnosoname.so through /lib and
+    // /usr/lib, and libsdk.so{,.1} from each SDK (libsdk.so.1.x.y matches no soname).
+    let mut names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names.len(), 8);
+    for pair in entries.windows(2) {
+        let base = |n: &str| n.rsplit('/').next().unwrap_or(n).to_owned();
+        assert_ne!(
+            rootfs::dl_cache_libcmp(&base(&pair[0].name), &base(&pair[1].name)),
+            std::cmp::Ordering::Less
+        );
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "/lib/libfoo.so.1",
+            "/lib/libnosoname.so",
+            "/usr/lib/libfoo.so.1",
+            "/usr/lib/libnosoname.so",
+            "/usr/local/sdk-v1/lib/libsdk.so",
+            "/usr/local/sdk-v1/lib/libsdk.so.1",
+            "/usr/local/sdk-v2/lib/libsdk.so",
+            "/usr/local/sdk-v2/lib/libsdk.so.1"
+        ]
+    );
+    assert!(entries.iter().all(|e| e.flags == 0x0303));
+}

@@ -410,3 +410,68 @@ pub mod synthetic {
         }
     }
 }
+
+/// A minimal little-endian ELF64 shared object (`ET_DYN`) for `machine` whose dynamic section
+/// lists `sonames` as `DT_SONAME` entries: what `ld.so.cache` generation reads.
+pub fn shared_object(machine: u16, sonames: &[&str]) -> Vec<u8> {
+    let mut dynstr = vec![0u8];
+    let mut dynamic = Vec::new();
+    for soname in sonames {
+        dynamic.extend_from_slice(&14u64.to_le_bytes());
+        dynamic.extend_from_slice(&(dynstr.len() as u64).to_le_bytes());
+        dynstr.extend_from_slice(soname.as_bytes());
+        dynstr.push(0);
+    }
+    dynamic.extend_from_slice(&[0u8; 16]);
+    let shstrtab = b"\0.dynstr\0.dynamic\0.shstrtab\0".to_vec();
+    let dynstr_off = 64u64;
+    let dynamic_off = dynstr_off + dynstr.len() as u64;
+    let shstrtab_off = dynamic_off + dynamic.len() as u64;
+    let shoff = shstrtab_off + shstrtab.len() as u64;
+    let mut out = vec![0u8; 64];
+    out[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+    out[16..18].copy_from_slice(&3u16.to_le_bytes());
+    out[18..20].copy_from_slice(&machine.to_le_bytes());
+    out[20..24].copy_from_slice(&1u32.to_le_bytes());
+    out[40..48].copy_from_slice(&shoff.to_le_bytes());
+    out[52..54].copy_from_slice(&64u16.to_le_bytes());
+    out[58..60].copy_from_slice(&64u16.to_le_bytes());
+    out[60..62].copy_from_slice(&4u16.to_le_bytes());
+    out[62..64].copy_from_slice(&3u16.to_le_bytes());
+    out.extend_from_slice(&dynstr);
+    out.extend_from_slice(&dynamic);
+    out.extend_from_slice(&shstrtab);
+    let sections = [
+        (0u32, 0u32, 0u64, 0u64, 0u32),
+        (1, 3, dynstr_off, dynstr.len() as u64, 0),
+        (9, 6, dynamic_off, dynamic.len() as u64, 1),
+        (18, 3, shstrtab_off, shstrtab.len() as u64, 0),
+    ];
+    for (name, kind, offset, size, link) in sections {
+        let mut h = vec![0u8; 64];
+        h[0..4].copy_from_slice(&name.to_le_bytes());
+        h[4..8].copy_from_slice(&kind.to_le_bytes());
+        h[24..32].copy_from_slice(&offset.to_le_bytes());
+        h[32..40].copy_from_slice(&size.to_le_bytes());
+        h[40..44].copy_from_slice(&link.to_le_bytes());
+        out.extend_from_slice(&h);
+    }
+    out
+}
+
+/// The entries of an `ld.so.cache` in the new format: (flags, path), in file order.
+pub fn cache_entries(cache: &[u8]) -> Vec<(u32, String)> {
+    let u32_at = |at: usize| u32::from_le_bytes(cache[at..at + 4].try_into().expect("u32"));
+    assert_eq!(&cache[..20], b"glibc-ld.so.cache1.1");
+    (0..u32_at(20) as usize)
+        .map(|i| {
+            let at = 48 + i * 24;
+            let value = u32_at(at + 8) as usize;
+            let end = value + cache[value..].iter().position(|&b| b == 0).expect("NUL");
+            (
+                u32_at(at),
+                String::from_utf8(cache[value..end].to_vec()).expect("UTF-8"),
+            )
+        })
+        .collect()
+}
