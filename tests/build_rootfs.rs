@@ -985,3 +985,25 @@ fn ld_so_conf_includes_and_symlinked_directories_as_in_apkos_test() {
     );
     assert!(entries.iter().all(|e| e.flags == 0x0303));
 }
+
+#[test]
+fn layering_splits_the_tree_into_apkos_layers() {
+    let case = case::derived_case("layering");
+    let layering = case.config.layering.clone().expect("layering");
+    assert_eq!(layering.strategy, "origin");
+    let spool = Spool::new().expect("spool");
+    let plan = case.plan("x86_64");
+    let packages = case.packages(&spool, "x86_64");
+    let built =
+        rootfs::build(&plan, packages, |run_as| case.apko_json("x86_64", run_as)).expect("rootfs");
+    let budget = usize::try_from(layering.budget).expect("budget");
+    let groups = rootfs::group_by_origin(built.installed(), budget).expect("groups");
+    let golden = case::golden_layers(&case, "amd64");
+    assert_eq!(golden.len(), groups.len() + 1);
+    let outputs = vec![Vec::new(); golden.len()];
+    let layers = walk::write_layers(built.tree(), &groups, outputs).expect("layers");
+    for ((tar, hashed), golden) in layers.iter().zip(&golden) {
+        case::assert_same_tar(&golden.label, tar, &golden.tar);
+        assert_eq!(hex::encode(hashed.sha256), golden.diff_id);
+    }
+}

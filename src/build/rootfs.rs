@@ -12,7 +12,9 @@
 //!    keyring, the s6 supervision tree, busybox links, character devices, `/etc/ld.so.cache`
 //!    and the runtime `/etc/apk/repositories`.
 //!
-//! [`build`] runs all five. The result's [`Tree`] is written as a layer by `build::walk`.
+//! [`build`] runs all five. The result's [`Tree`] is written as a layer by `build::walk`; for
+//! multi-layer images, [`group_by_origin`] groups the installed packages and
+//! `build::walk::write_layers` splits the tree along those groups.
 //!
 //! Not for: resolving or fetching packages (`apk`), the configuration model and its JSON
 //! (`config`), the layer tar (`build::walk`), the tree's own rules (`build::fs`).
@@ -26,6 +28,7 @@ mod certificates;
 mod elf;
 mod glob;
 mod initdb;
+mod layering;
 mod ldso;
 mod packages;
 pub mod passwd;
@@ -35,6 +38,7 @@ mod services;
 mod sort;
 mod source;
 
+pub use layering::{LayerGroup, group_by_origin};
 pub use ldso::{CacheEntry, cache_entries, dl_cache_libcmp, library_dirs, write_cache};
 
 use crate::apk::Package;
@@ -268,6 +272,14 @@ pub enum Error {
         /// The configuration file.
         path: String,
     },
+    /// Layering cannot compare a package's version with a `replaces` constraint.
+    #[error("layering: {package}: version {version:?} does not parse")]
+    Layering {
+        /// The package.
+        package: String,
+        /// The version text.
+        version: String,
+    },
     /// A library for `ld.so.cache` is for a machine apko does not know.
     #[error("{path}: unknown machine type {machine}")]
     LibraryMachine {
@@ -298,6 +310,8 @@ pub struct Rootfs {
 /// One installed package and the record it added to the installed database.
 #[derive(Debug, Clone)]
 pub struct InstalledPackage {
+    /// The package's id in the tree (which files it owns).
+    pub id: fs::PackageId,
     /// The package (from `.PKGINFO`).
     pub package: Package,
     /// The bytes its installation appended to `usr/lib/apk/db/installed` (apko's

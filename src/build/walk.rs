@@ -11,6 +11,9 @@
 //! to that entry's link name; every other name of the node is a full regular file, data
 //! streamed from the package's spooled tar or the node's buffer.
 //!
+//! [`write_layer`] writes the single layer; [`write_layers`] routes the same walk into one layer
+//! per package group plus a top layer (multi-layer images).
+//!
 //! Not for: the tar byte format (`build::tar`), assembling the tree (`build::rootfs`),
 //! compression (`compress`).
 //! Reproduces reference/apko-format.md §7.1–§7.3 (apko `pkg/build/tarball.go` `writeTar`,
@@ -21,6 +24,10 @@ use crate::build::rootfs::passwd;
 use crate::build::tar::{self, EntryType, Hashed, HashingWriter, Header, PaxRecords};
 use std::collections::HashMap;
 use std::io::{Read, Write};
+
+mod split;
+
+pub use split::write_layers;
 
 /// Why the layer cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +62,22 @@ pub enum Error {
     Cycle {
         /// The path in the layer.
         path: String,
+    },
+    /// `write_layers` needs one output per group plus one for the top layer.
+    #[error("{outputs} layer outputs for {groups} package groups (one more is needed)")]
+    LayerCount {
+        /// Package groups.
+        groups: usize,
+        /// Outputs given.
+        outputs: usize,
+    },
+    /// A package file whose package is in no group.
+    #[error("{path}: package {package} is in no layer group")]
+    Ungrouped {
+        /// The path in the layer.
+        path: String,
+        /// The package.
+        package: String,
     },
     /// The tar writer failed.
     #[error("writing the layer tar")]
@@ -96,25 +119,31 @@ impl Names {
 pub fn write_layer<W: Write>(tree: &Tree, out: W) -> Result<(W, Hashed), Error> {
     let mut writer = tar::Writer::new(HashingWriter::new(out));
     for_each_entry(tree, |header, node| {
-        let content = match node {
-            Some(id) => Some(content(tree, id, &header)?),
-            None => None,
-        };
-        match content {
-            Some(reader) => writer.append(&header, reader),
-            None => writer.append(&header, std::io::empty()),
-        }
-        .map_err(|source| Error::Tar { source })
+        let has_data = tree.node(node).mode().is_regular() && header.size > 0;
+        append(&mut writer, tree, &header, has_data.then_some(node))
     })?;
     let hashing = writer.finish().map_err(|source| Error::Tar { source })?;
     Ok(hashing.finish())
 }
 
-/// Calls `visit` for every entry of the layer in order, with its header and, for regular
-/// files with data, the node to read the data from.
+/// Appends one entry, its data read from `node` when given.
+fn append<W: Write>(
+    writer: &mut tar::Writer<W>,
+    tree: &Tree,
+    header: &Header,
+    node: Option<NodeId>,
+) -> Result<(), Error> {
+    match node {
+        Some(id) => writer.append(header, content(tree, id, header)?),
+        None => writer.append(header, std::io::empty()),
+    }
+    .map_err(|source| Error::Tar { source })
+}
+
+/// Calls `visit` for every entry of the layer in walk order, with its header and node.
 pub fn for_each_entry(
     tree: &Tree,
-    mut visit: impl FnMut(Header, Option<NodeId>) -> Result<(), Error>,
+    mut visit: impl FnMut(Header, NodeId) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let names = Names::from_tree(tree);
     // Depth-first with an explicit stack of the directories being listed.
@@ -132,9 +161,7 @@ pub fn for_each_entry(
             format!("{dir}/{name}")
         };
         let node = tree.node(id);
-        let header = header(&path, node, &names)?;
-        let data = (node.mode().is_regular() && header.size > 0).then_some(id);
-        visit(header, data)?;
+        visit(header(&path, node, &names)?, id)?;
         if node.is_dir() {
             if stack.iter().any(|(_, ancestor, _)| *ancestor == id) {
                 return Err(Error::Cycle { path });

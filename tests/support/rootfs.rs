@@ -79,14 +79,17 @@ pub fn derived_case(name: &str) -> Case {
 }
 
 impl Case {
-    /// The locked, validated configuration apko builds for `arch` (an APK name).
+    /// The locked, validated configuration apko builds for `arch` (an APK name). The goldens
+    /// were built without `--lockfile`, so the pins are sorted as plain strings
+    /// (apko-format.md §3.6) rather than in lock order; the packages themselves are the lock's.
     pub fn locked(&self, arch: &str) -> ImageConfiguration {
         let arch = Architecture::parse(arch);
-        let pins = self
+        let mut pins = self
             .lock
             .locked_packages(std::slice::from_ref(&arch))
             .remove(&arch)
             .unwrap_or_default();
+        pins.sort();
         let mut locked = self.config.locked_for(Some(&arch), pins);
         locked.validate().expect("valid configuration");
         locked

@@ -77,6 +77,7 @@ pub(super) fn install(
         tree.append_file(INSTALLED, record.as_bytes(), FileMode(0o644))
             .map_err(fs_error(INSTALLED))?;
         recorded.push(InstalledPackage {
+            id: owner,
             package,
             record: record.into_bytes(),
         });
