@@ -23,15 +23,17 @@
 //! `pkg/apk/apk/install.go` `lazilyInstallAPKFiles`).
 
 mod content;
+mod file;
 mod install;
 mod mode;
 mod ops;
 pub mod path;
 
 pub use content::{DataEntry, PackageData, PackageWriter, Spool};
+pub use file::Content;
 pub use install::{InstallPackage, Installed};
 pub use mode::FileMode;
-pub use ops::{Content, Stat};
+pub use ops::Stat;
 
 use crate::build::tar::{self, Timestamp};
 use std::collections::{BTreeMap, HashMap};
