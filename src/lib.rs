@@ -10,6 +10,7 @@
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
 //! | [`build`] | the Go-compatible tar writer and reader (later: the root filesystem, apko's own files, image assembly) |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
+//! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 
@@ -17,3 +18,4 @@ pub mod apk;
 pub mod build;
 pub mod cli;
 pub mod compress;
+pub mod oci;

@@ -1,0 +1,23 @@
+//! Shared OCI nouns and the two places images live: OCI layout directories and registries.
+//!
+//! [`Digest`], [`Descriptor`], [`Reference`] and the manifest and index types are the words every
+//! other module uses for content; [`layout`] reads and writes OCI image layout directories;
+//! [`registry`] talks to OCI distribution registries. Content always moves as the exact bytes
+//! that were hashed: nothing here re-serialises a manifest.
+//!
+//! Not for: building images or encoding JSON whose bytes are hashed (the image builder and the
+//! Go-compatible JSON encoder); attestations (`attest`).
+
+pub mod descriptor;
+pub mod digest;
+pub mod image_set;
+pub mod layout;
+pub mod manifest;
+pub mod reference;
+pub mod registry;
+
+pub use descriptor::{Descriptor, Platform};
+pub use digest::Digest;
+pub use image_set::ImageSet;
+pub use manifest::{Index, Manifest, media_type};
+pub use reference::{Local, Reference, Remote, Repository, Selector};
