@@ -8,4 +8,5 @@ mod apk_solver;
 mod apk_version;
 mod build_tar;
 mod depcheck;
+mod oci;
 mod support;

@@ -32,4 +32,5 @@ pub fn data(relative: &str) -> PathBuf {
 }
 
 pub mod http;
+pub mod registry;
 pub mod signed;
