@@ -5,5 +5,6 @@
 mod image;
 mod layout;
 mod reference;
+mod referrers_api;
 mod registry;
 mod registry_auth;

@@ -66,13 +66,18 @@ fn publish_and_read_back_with_the_same_digests() {
         assert_eq!(size, file.len() as u64);
     }
     assert_eq!(client.list_tags(target.repository()).unwrap(), ["v1"]);
+    // The registry saw one upload session per blob.
+    assert_eq!(server.settled_requests("POST", "/blobs/uploads/"), 4);
 
-    // Publishing again, under a second tag, sends no blob.
+    // Publishing again, under a second tag, sends no blob: only HEADs, then the manifests.
     let again = client
         .publish(&remote(&server.repository("apko/golden:v2")), &golden_set())
         .unwrap();
     assert!(again.uploaded.is_empty());
     assert_eq!(again.existing.len(), 4);
+    assert_eq!(server.settled_requests("POST", "/blobs/uploads/"), 4);
+    assert_eq!(server.requests("HEAD", "/v2/apko/golden/blobs/"), 8);
+    assert_eq!(server.requests("PUT", "/v2/apko/golden/manifests/v2"), 1);
     let mut tags = client.list_tags(target.repository()).unwrap();
     tags.sort();
     assert_eq!(tags, ["v1", "v2"]);

@@ -137,6 +137,36 @@ impl Registry {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
 
+    /// How many `method` requests whose URI contains `uri_part` the registry has logged.
+    pub fn requests(&self, method: &str, uri_part: &str) -> usize {
+        let method = format!("http.request.method={method} ");
+        self.log()
+            .lines()
+            .filter(|line| line.contains("msg=\"response completed"))
+            .filter(|line| line.contains(&method))
+            .filter(|line| {
+                line.split("http.request.uri=")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .is_some_and(|uri| uri.contains(uri_part))
+            })
+            .count()
+    }
+
+    /// [`Self::requests`], once the registry's log has settled: it writes each line after
+    /// answering, so a count read at once may lag behind.
+    pub fn settled_requests(&self, method: &str, uri_part: &str) -> usize {
+        let mut last = self.requests(method, uri_part);
+        loop {
+            std::thread::sleep(Duration::from_millis(150));
+            let now = self.requests(method, uri_part);
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     /// A scratch directory that lives as long as the registry.
     pub fn scratch(&self, name: &str) -> PathBuf {
         let path = self.dir.path().join("scratch").join(name);
