@@ -9,7 +9,8 @@
 //! Reproduces apko `pkg/build/certificates.go` (`installCertificates`,
 //! `writeCABundleChecksums`, `parseCertificates`) and `pkg/build/runtime_keyring.go`
 //! (reference/apko-format.md §6.7 steps 2–4). Go's `x509.ParseCertificate` is approximated by a
-//! DER shape check (a SEQUENCE of two SEQUENCEs and a BIT STRING, nothing after it).
+//! strict DER decoding of the certificate structure (`x509-cert`); Go's semantic checks (times,
+//! extensions, key parameters) are not repeated.
 
 use super::pem::{self, Block};
 use super::{Certificates, Error, NamedContent, fs_error};
@@ -232,42 +233,9 @@ fn parse_public_key(text: &str) -> Result<Vec<u8>, String> {
     }))
 }
 
-/// One DER TLV: tag, content, rest.
-fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, mut rest) = rest.split_first()?;
-    let len = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for _ in 0..count {
-            let (&b, r) = rest.split_first()?;
-            len = (len << 8) | usize::from(b);
-            rest = r;
-        }
-        len
-    };
-    Some((tag, rest.get(..len)?, rest.get(len..)?))
-}
-
-/// `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE,
-/// signatureValue BIT STRING }` with nothing after it.
+/// Go's `x509.ParseCertificate`, approximated by a strict DER decoding of the X.509
+/// structure (no trailing bytes).
 fn is_certificate_der(der: &[u8]) -> bool {
-    let Some((0x30, body, rest)) = der_tlv(der) else {
-        return false;
-    };
-    if !rest.is_empty() {
-        return false;
-    }
-    let Some((0x30, _, body)) = der_tlv(body) else {
-        return false;
-    };
-    let Some((0x30, _, body)) = der_tlv(body) else {
-        return false;
-    };
-    matches!(der_tlv(body), Some((0x03, _, rest)) if rest.is_empty())
+    use x509_cert::der::Decode as _;
+    x509_cert::Certificate::from_der(der).is_ok()
 }
