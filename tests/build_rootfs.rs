@@ -16,7 +16,7 @@ fn rebuild(case: &Case, arch: &str, platform: &str) -> (Vec<u8>, String, help::L
     assert_eq!(golden.len(), 1, "{platform}: one layer");
     let golden = golden.remove(0);
     let built =
-        rootfs::build(&plan, packages, |run_as| case.apko_json(arch, run_as)).expect("rootfs");
+        rootfs::build(&plan, packages, |run_as| Ok(case.apko_json(arch, run_as))).expect("rootfs");
     let (tar, hashed) = walk::write_layer(built.tree(), Vec::new()).expect("layer");
     assert_eq!(hashed.size, tar.len() as u64);
     (tar, hex::encode(hashed.sha256), golden)
@@ -61,8 +61,10 @@ fn whole_data_tars_spool_to_the_same_layer() {
     let spool = Spool::new().expect("spool");
     let plan = case.plan("aarch64");
     let packages = case.packages_via_data_tar(&spool, "aarch64");
-    let built =
-        rootfs::build(&plan, packages, |run_as| case.apko_json("aarch64", run_as)).expect("rootfs");
+    let built = rootfs::build(&plan, packages, |run_as| {
+        Ok(case.apko_json("aarch64", run_as))
+    })
+    .expect("rootfs");
     let (tar, hashed) = walk::write_layer(built.tree(), Vec::new()).expect("layer");
     let golden = case::golden_layers(&case, "arm64").remove(0);
     case::assert_same_tar(&golden.label, &tar, &golden.tar);
@@ -83,7 +85,7 @@ use receipts::build::rootfs::{Plan, Rootfs};
 
 /// Every step in apko's order, with `{}` as `/etc/apko.json`.
 fn assemble(plan: &Plan, packages: Vec<rootfs::PackageSource>) -> Result<Rootfs, rootfs::Error> {
-    rootfs::build(plan, packages, |_| b"{}\n".to_vec())
+    rootfs::build(plan, packages, |_| Ok(b"{}\n".to_vec()))
 }
 
 fn layer_entries(built: &Rootfs) -> Vec<case::EntrySummary> {
@@ -994,8 +996,10 @@ fn layering_splits_the_tree_into_apkos_layers() {
     let spool = Spool::new().expect("spool");
     let plan = case.plan("x86_64");
     let packages = case.packages(&spool, "x86_64");
-    let built =
-        rootfs::build(&plan, packages, |run_as| case.apko_json("x86_64", run_as)).expect("rootfs");
+    let built = rootfs::build(&plan, packages, |run_as| {
+        Ok(case.apko_json("x86_64", run_as))
+    })
+    .expect("rootfs");
     let budget = usize::try_from(layering.budget).expect("budget");
     let groups = rootfs::group_by_origin(built.installed(), budget).expect("groups");
     let golden = case::golden_layers(&case, "amd64");

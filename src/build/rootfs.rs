@@ -214,6 +214,13 @@ pub enum Error {
         #[source]
         source: passwd::Error,
     },
+    /// The caller could not encode `/etc/apko.json`.
+    #[error("encoding /etc/apko.json")]
+    ApkoJson {
+        /// The encoding error.
+        #[source]
+        source: Box<crate::config::Error>,
+    },
     /// A user's home directory exists but is not a directory.
     #[error("{user} home directory {home} exists, but is not a directory")]
     HomeNotADirectory {
@@ -424,16 +431,20 @@ impl Rootfs {
 
 /// All of it: [`Rootfs::init`], [`Rootfs::install`], [`Rootfs::mutate_accounts`],
 /// [`Rootfs::write_apko_json`] with the bytes `apko_json` returns for the resolved run-as
-/// value, and [`Rootfs::finish`].
+/// value (typically the locked configuration with that run-as, through
+/// `ImageConfiguration::to_apko_json_file`), and [`Rootfs::finish`].
 pub fn build(
     plan: &Plan,
     packages: Vec<PackageSource>,
-    apko_json: impl FnOnce(&str) -> Vec<u8>,
+    apko_json: impl FnOnce(&str) -> Result<Vec<u8>, crate::config::Error>,
 ) -> Result<Rootfs, Error> {
     let mut rootfs = Rootfs::init(plan)?;
     rootfs.install(packages)?;
     let run_as = rootfs.mutate_accounts(&plan.accounts)?;
-    rootfs.write_apko_json(&apko_json(&run_as))?;
+    let json = apko_json(&run_as).map_err(|source| Error::ApkoJson {
+        source: Box::new(source),
+    })?;
+    rootfs.write_apko_json(&json)?;
     rootfs.finish(plan)?;
     Ok(rootfs)
 }
