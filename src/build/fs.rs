@@ -46,6 +46,26 @@ pub struct NodeId(usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PackageId(usize);
 
+/// What [`Tree::node`] returns for an id the tree did not make.
+static NO_NODE: Node = Node {
+    mode: FileMode(0),
+    dir: false,
+    uid: 0,
+    gid: 0,
+    mtime: Timestamp {
+        seconds: 0,
+        nanos: 0,
+    },
+    link_target: String::new(),
+    major: 0,
+    minor: 0,
+    children: BTreeMap::new(),
+    xattrs: BTreeMap::new(),
+    hardlinks: BTreeMap::new(),
+    data: Vec::new(),
+    package: None,
+};
+
 /// The in-memory root filesystem.
 #[derive(Debug, Clone)]
 pub struct Tree {
@@ -318,12 +338,12 @@ impl Tree {
         NodeId(0)
     }
 
-    /// A node by id.
+    /// A node by id (an id from another tree gives an empty node rather than a panic).
     pub fn node(&self, id: NodeId) -> &Node {
-        // Ids are only made by this tree, so they are always in range.
-        &self.nodes[id.0]
+        self.nodes.get(id.0).unwrap_or(&NO_NODE)
     }
 
+    /// Ids reaching here come from this tree's own lookups, so they are in range.
     fn node_mut(&mut self, id: NodeId) -> &mut Node {
         &mut self.nodes[id.0]
     }
