@@ -10,4 +10,5 @@
 
 pub mod image;
 pub mod layer;
+pub mod layering;
 pub mod tar;
