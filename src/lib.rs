@@ -12,7 +12,7 @@
 //! | [`build`] | the Go-compatible tar writer and reader (later: the root filesystem, apko's own files, image assembly) |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
 //! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
-//! | [`oci`] | OCI objects: references, registry, layout (to come) and Go-compatible JSON encoding |
+//! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 

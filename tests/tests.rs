@@ -12,4 +12,5 @@ mod build_tar;
 mod compress;
 mod config;
 mod depcheck;
+mod oci;
 mod support;
