@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support;
 use receipts::apk::archive;
-use receipts::build::image::ggcr::{Digest, IndexManifest, Manifest};
+use receipts::build::image::ggcr::{ConfigFile, IndexManifest, Manifest};
 use receipts::build::image::{self, BaseImage, Image, SourceDate, write_layout};
 use receipts::build::layer::{BuiltLayer, LayerSink};
 use receipts::build::layering::{self, Destination, Splitter};
@@ -24,6 +24,7 @@ use receipts::config::arch::Architecture;
 use receipts::config::image::ImageConfiguration;
 use receipts::config::load::Loader;
 use receipts::config::lock::Lock;
+use receipts::oci::Digest;
 
 const CLI: &str = "chainguard-dev/apko/internal/cli";
 const GOLDENS: &str = "derived/apko/goldens";
@@ -205,6 +206,16 @@ fn check(case: &Case) {
             .iter()
             .map(|d| rebuilt_layer(&blob(&case.golden, &d.digest), &d.digest, temp.path()))
             .collect();
+        // The diff_ids the golden config lists are the SHA-256 of the decompressed layers.
+        let golden_config: ConfigFile =
+            serde_json::from_slice(&blob(&case.golden, &manifest.config.digest)).expect("config");
+        let own_diff_ids = golden_config.rootfs.diff_ids.get(inherited..);
+        let built_diff_ids: Vec<Digest> = layers.iter().map(BuiltLayer::diff_id).collect();
+        assert_eq!(
+            own_diff_ids,
+            Some(built_diff_ids.as_slice()),
+            "{arch} diff_ids"
+        );
         let mut arch_configuration = configuration.clone();
         let run_as = arch_configuration.accounts.run_as.clone();
         if !run_as.is_empty()
@@ -234,7 +245,8 @@ fn check(case: &Case) {
     assert_eq!(index.digest.to_string(), case.index_digest);
 
     let out = temp.path().join("layout");
-    write_layout(&out, &index, &images).expect("write layout");
+    let root = write_layout(&out, &index, &images).expect("write layout");
+    assert_eq!(root.digest, index.digest);
     let written = layout_files(&out);
     let golden = layout_files(&case.golden);
     assert_eq!(
@@ -506,11 +518,7 @@ fn layering_splitter_writes_apkos_layers_from_one_walk() {
     }
     let layers = splitter.finish().expect("layers");
     let built: Vec<(Digest, u64)> = layers.iter().map(|l| (l.digest(), l.size())).collect();
-    let expected: Vec<(Digest, u64)> = manifest
-        .layers
-        .iter()
-        .map(|d| (d.digest, d.size as u64))
-        .collect();
+    let expected: Vec<(Digest, u64)> = manifest.layers.iter().map(|d| (d.digest, d.size)).collect();
     assert_eq!(built, expected);
 
     let source_date = SourceDate::resolve(None, None).expect("source date");

@@ -7,7 +7,8 @@
 //! with the defaults, User, StopSignal) and write the config and manifest as Go's `json.Marshal`
 //! writes ggcr's structs. [`index`] does what `GenerateIndex` does: one descriptor per image in
 //! the order of the architectures' names, with the platform and `artifactType`, annotated with
-//! the latest creation time. [`write_layout`] lays everything out as ggcr's `layout.Write`.
+//! the latest creation time. [`write_layout`] lays everything out as ggcr's `layout.Write`;
+//! [`image_set`] hands it to a registry.
 //!
 //! The configuration passed in is the one the root filesystem was built from: validated,
 //! locked for the architecture, `accounts.run-as` resolved to a uid, command-line annotations
@@ -32,14 +33,12 @@ use std::path::{Path, PathBuf};
 use crate::build::layer::BuiltLayer;
 use crate::config::arch::Architecture;
 use crate::config::image::ImageConfiguration;
-use crate::oci::json;
+use crate::oci::media_type::{DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
+use crate::oci::{Digest, json};
 
 pub use base::BaseImage;
-use ggcr::{
-    ConfigFile, DOCKER_MANIFEST, Descriptor, Digest, Empty, History, IndexManifest, Manifest,
-    OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Platform, RootFs,
-};
-pub use layout::write_layout;
+use ggcr::{ConfigFile, Descriptor, Empty, History, IndexManifest, Manifest, Platform, RootFs};
+pub use layout::{image_set, write_layout};
 pub use time::{GoTime, Pinning, SourceDate};
 
 /// Why an image, index or layout cannot be made.
@@ -77,14 +76,14 @@ pub enum Error {
         /// The architecture.
         architecture: Architecture,
     },
-    /// A file cannot be read.
-    #[error("{path}: reading")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
+    /// An OCI layout cannot be read (a base image) or written (the output).
+    #[error("{dir}: OCI layout")]
+    Layout {
+        /// The layout directory.
+        dir: PathBuf,
+        /// The layout's error.
         #[source]
-        source: std::io::Error,
+        source: crate::oci::layout::Error,
     },
     /// A JSON document in a base image cannot be decoded.
     #[error("{path}: not a valid {document}")]
@@ -97,16 +96,6 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// A blob's content does not hash to its name.
-    #[error("{path}: content is {actual}, expected {expected}")]
-    BlobDigest {
-        /// The blob file.
-        path: PathBuf,
-        /// The digest it should have.
-        expected: Digest,
-        /// The digest it has.
-        actual: Digest,
-    },
     /// The base image has no image for the architecture.
     #[error("{layout}: no image for architecture {architecture}")]
     NoImageForArchitecture {
@@ -114,15 +103,6 @@ pub enum Error {
         layout: PathBuf,
         /// The architecture looked for.
         architecture: Architecture,
-    },
-    /// A file or directory of the output layout cannot be written.
-    #[error("{path}: writing")]
-    Write {
-        /// The file or directory.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
     },
 }
 
@@ -401,7 +381,7 @@ pub fn assemble(
     manifest.media_type = OCI_MANIFEST.to_owned();
     manifest.config.media_type = OCI_CONFIG.to_owned();
     manifest.config.digest = config_digest;
-    manifest.config.size = i64::try_from(config_bytes.len()).unwrap_or(i64::MAX);
+    manifest.config.size = config_bytes.len() as u64;
     if !manifest.config.data.is_empty() {
         manifest.config.data = config_bytes.clone();
     }

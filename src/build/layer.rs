@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempPath;
 
-use crate::build::image::ggcr::{Descriptor, Digest, OCI_LAYER_GZIP};
+use crate::build::image::ggcr::Descriptor;
 use crate::build::tar::{self, Hashed, HashingWriter, Header};
 use crate::compress;
+use crate::oci::{Digest, media_type};
 
 /// Why a layer cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +104,7 @@ impl BuiltLayer {
 
     /// The manifest's layer descriptor (OCI gzip layer media type, size, digest).
     pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(OCI_LAYER_GZIP, self.size, self.digest)
+        Descriptor::new(media_type::OCI_LAYER_GZIP, self.size, self.digest)
     }
 }
 

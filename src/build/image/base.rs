@@ -4,7 +4,7 @@
 //! `index.json` is read; if it lists an image index, that nested index is used instead (the
 //! first one). Its images are tried in order and the first whose config names the
 //! architecture's OCI `architecture` is taken (the variant is not compared, as in apko). Every
-//! blob read is checked against its digest.
+//! blob is read through `oci::layout`, which checks it against its digest.
 //!
 //! Not for: the base image's installed packages (the APKINDEX-style file beside it, which the
 //! root filesystem reads), writing layouts (`layout`). Reproduces reference/apko-format.md
@@ -15,45 +15,55 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::Error;
-use super::ggcr::{ConfigFile, Digest, IndexManifest, Manifest, OCI_INDEX};
+use super::ggcr::{ConfigFile, IndexManifest, Manifest};
 use crate::config::arch::Architecture;
+use crate::oci::Digest;
+use crate::oci::layout::Layout;
+use crate::oci::media_type::OCI_INDEX;
 
 /// One architecture's image in a base image layout.
 #[derive(Debug, Clone)]
 pub struct BaseImage {
-    layout: PathBuf,
+    layout: Layout,
     digest: Digest,
     manifest: Manifest,
     config: ConfigFile,
 }
 
 impl BaseImage {
-    /// Reads the image for `architecture` from the OCI layout at `layout`.
-    pub fn open(layout: &Path, architecture: &Architecture) -> Result<BaseImage, Error> {
-        let index_path = layout.join("index.json");
-        let mut index: IndexManifest = decode(&index_path, &read(&index_path)?, "index")?;
+    /// Reads the image for `architecture` from the OCI layout at `dir`.
+    pub fn open(dir: &Path, architecture: &Architecture) -> Result<BaseImage, Error> {
+        let layout_error = |source| Error::Layout {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let layout = Layout::open(dir).map_err(layout_error)?;
+        let read = |digest: &Digest| layout.read_blob(digest).map_err(layout_error);
+        let index_bytes = layout.index_bytes().map_err(layout_error)?;
+        let mut index: IndexManifest = decode(&dir.join("index.json"), &index_bytes, "index")?;
         if let Some(nested) = index
             .manifests
             .iter()
             .find(|descriptor| descriptor.media_type == OCI_INDEX)
         {
-            let path = blob_path(layout, &nested.digest);
-            index = decode(&path, &read_blob(&path, &nested.digest)?, "index")?;
+            let path = layout.blob_path(&nested.digest);
+            index = decode(&path, &read(&nested.digest)?, "index")?;
         }
         let wanted = architecture.oci_platform().architecture;
         for descriptor in &index.manifests {
-            let path = blob_path(layout, &descriptor.digest);
-            let manifest: Manifest =
-                decode(&path, &read_blob(&path, &descriptor.digest)?, "manifest")?;
-            let config_path = blob_path(layout, &manifest.config.digest);
+            let manifest: Manifest = decode(
+                &layout.blob_path(&descriptor.digest),
+                &read(&descriptor.digest)?,
+                "manifest",
+            )?;
             let config: ConfigFile = decode(
-                &config_path,
-                &read_blob(&config_path, &manifest.config.digest)?,
+                &layout.blob_path(&manifest.config.digest),
+                &read(&manifest.config.digest)?,
                 "config",
             )?;
             if config.architecture == wanted {
                 return Ok(BaseImage {
-                    layout: layout.to_path_buf(),
+                    layout,
                     digest: descriptor.digest,
                     manifest,
                     config,
@@ -61,7 +71,7 @@ impl BaseImage {
             }
         }
         Err(Error::NoImageForArchitecture {
-            layout: layout.to_path_buf(),
+            layout: dir.to_path_buf(),
             architecture: architecture.clone(),
         })
     }
@@ -83,32 +93,8 @@ impl BaseImage {
 
     /// Where a blob of the layout is stored.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        blob_path(&self.layout, digest)
+        self.layout.blob_path(digest)
     }
-}
-
-fn blob_path(layout: &Path, digest: &Digest) -> PathBuf {
-    layout.join("blobs").join("sha256").join(digest.hex())
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn read_blob(path: &Path, expected: &Digest) -> Result<Vec<u8>, Error> {
-    let bytes = read(path)?;
-    let actual = Digest::of(&bytes);
-    if actual != *expected {
-        return Err(Error::BlobDigest {
-            path: path.to_path_buf(),
-            expected: *expected,
-            actual,
-        });
-    }
-    Ok(bytes)
 }
 
 fn decode<T: DeserializeOwned>(

@@ -1,99 +1,24 @@
-//! The image documents as go-containerregistry's `v1` structs: config file, manifest, index,
-//! descriptor, platform, digest, with their JSON field order and `omitempty` rules.
+//! The image documents whose bytes are hashed, as go-containerregistry's `v1` structs: config
+//! file, manifest, index, descriptor and platform, with their JSON field order and `omitempty`
+//! rules.
 //!
 //! Serialised through `oci::json`, they give the bytes ggcr's `json.Marshal` gives; decoded,
 //! they read what Go's `json.Unmarshal` reads from a base image (unknown keys dropped, `null`
-//! as the zero value), so a base config re-encodes as ggcr re-encodes it. Go matches keys
-//! case-insensitively when decoding; this reader matches them exactly (apko and ggcr write
-//! them exactly).
+//! as the zero value), so a base config re-encodes as ggcr re-encodes it. Two liberties: keys
+//! are matched exactly (Go matches them case-insensitively; apko and ggcr write them exactly)
+//! and a negative descriptor size is refused (Go would carry it along).
 //!
-//! Not for: what apko puts into them (`build::image`). Reproduces reference/apko-format.md
-//! §10.2–§10.4 (ggcr v0.21.9 `pkg/v1/config.go`, `manifest.go`, `platform.go`, `hash.go`).
+//! Not for: what apko puts into them (`build::image`); descriptors and manifests read for
+//! their content only, and digests (`oci`). Reproduces reference/apko-format.md
+//! §10.2–§10.4 (ggcr v0.21.9 `pkg/v1/config.go`, `manifest.go`, `platform.go`).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::time::GoTime;
-
-/// `application/vnd.oci.image.index.v1+json`.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-/// `application/vnd.oci.image.manifest.v1+json`.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// `application/vnd.oci.image.config.v1+json`.
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-/// `application/vnd.oci.image.layer.v1.tar+gzip`.
-pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-/// `application/vnd.docker.distribution.manifest.v2+json` (a manifest, for ggcr's `IsImage`).
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// `application/vnd.docker.distribution.manifest.list.v2+json`.
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-
-/// A SHA-256 content digest, written `sha256:<64 lower-case hex digits>` (ggcr `v1.Hash`).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Digest([u8; 32]);
-
-impl Digest {
-    /// The digest of these bytes.
-    pub fn of(bytes: &[u8]) -> Digest {
-        use sha2::Digest as _;
-        Digest(sha2::Sha256::digest(bytes).into())
-    }
-
-    /// A digest from its 32 bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Digest {
-        Digest(bytes)
-    }
-
-    /// Parses `sha256:<hex>` as ggcr's `NewHash` does (other algorithms are refused).
-    pub fn parse(text: &str) -> Option<Digest> {
-        let hex_digits = text.strip_prefix("sha256:")?;
-        if hex_digits.len() != 64 || hex_digits.bytes().any(|b| b.is_ascii_uppercase()) {
-            return None;
-        }
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(hex_digits, &mut bytes).ok()?;
-        Some(Digest(bytes))
-    }
-
-    /// The 64 hex digits (a blob's file name in an OCI layout).
-    pub fn hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    /// The raw 32 bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex())
-    }
-}
-
-impl fmt::Debug for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl Serialize for Digest {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Digest {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Digest::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a sha256 digest")))
-    }
-}
+use crate::oci::Digest;
 
 impl Serialize for GoTime {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -509,7 +434,7 @@ pub struct Descriptor {
     pub media_type: String,
     /// Size in bytes.
     #[serde(default, deserialize_with = "nullable")]
-    pub size: i64,
+    pub size: u64,
     /// SHA-256 of the content.
     pub digest: Digest,
     /// Embedded content.
@@ -546,7 +471,7 @@ impl Descriptor {
     pub fn new(media_type: &str, size: u64, digest: Digest) -> Descriptor {
         Descriptor {
             media_type: media_type.to_owned(),
-            size: i64::try_from(size).unwrap_or(i64::MAX),
+            size,
             digest,
             data: Vec::new(),
             urls: Vec::new(),

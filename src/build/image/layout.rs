@@ -1,85 +1,58 @@
-//! Writes an image index and its images as an OCI image layout, as ggcr's `layout.Write` lays
-//! it out: `oci-layout`, `blobs/sha256/<hex>` for every layer, config and manifest, and the
-//! index bytes themselves as `index.json`.
+//! Hands an index and its images to `oci` as an [`ImageSet`] (for a registry) or writes them as
+//! the OCI image layout apko writes (`index.json` is the index itself).
 //!
-//! Every file is written to a temporary name in its directory and renamed into place; blobs
-//! go first and `index.json` last, so a reader never finds an index naming a missing or partial
-//! blob. A blob already present with the right size is kept (ggcr skips existing blobs too).
+//! The layout writer is `oci::layout`: blobs are stored atomically and verified while copied,
+//! child manifests go in as blobs, and `index.json` is replaced last, so a reader never finds
+//! an index naming a missing or partial blob.
 //!
-//! Not for: reading layouts (`base`), pushing to registries (`oci`). Reproduces
-//! reference/apko-format.md §10.6 (ggcr v0.21.9 `pkg/v1/layout/write.go` `Write`,
-//! `layoutFile`).
+//! Not for: the bytes of the documents (`build::image`), the layout format (`oci::layout`).
+//! Reproduces reference/apko-format.md §10.6 (ggcr v0.21.9 `pkg/v1/layout/write.go` `Write`).
 
-use std::fs::File;
-use std::io::{self, Write};
 use std::path::Path;
 
 use super::{Error, Image, Index};
+use crate::oci::image_set::{Content, ImageSet};
+use crate::oci::layout::Layout;
+use crate::oci::media_type::{OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
+use crate::oci::{self, Descriptor};
 
-/// `oci-layout` exactly as ggcr writes it: 37 bytes, no trailing newline.
-pub const OCI_LAYOUT: &[u8] = b"{\n    \"imageLayoutVersion\": \"1.0.0\"\n}";
-
-/// Writes `index` and `images` (with all their blobs) into the layout directory `dir`,
-/// creating it when missing.
-pub fn write_layout(dir: &Path, index: &Index, images: &[Image]) -> Result<(), Error> {
-    let blobs = dir.join("blobs").join("sha256");
-    std::fs::create_dir_all(&blobs).map_err(|source| Error::Write {
-        path: blobs.clone(),
-        source,
-    })?;
+/// The index and its images as an [`ImageSet`]: every layer (streamed from its file) and
+/// config, then each image manifest, then the index as the root.
+pub fn image_set(index: &Index, images: &[Image]) -> ImageSet {
+    let mut set = ImageSet::new();
     for image in images {
         for layer in image.layers() {
-            let target = blobs.join(layer.descriptor().digest.hex());
-            if !present(&target, layer.descriptor().size) {
-                let mut source = File::open(layer.path()).map_err(|source| Error::Read {
-                    path: layer.path().to_path_buf(),
-                    source,
-                })?;
-                write_atomically(&target, |out| io::copy(&mut source, out).map(drop))?;
-            }
+            let descriptor = layer.descriptor();
+            set.add_blob(
+                oci::Descriptor::new(
+                    descriptor.media_type.clone(),
+                    descriptor.size,
+                    descriptor.digest,
+                ),
+                Content::File(layer.path().to_path_buf()),
+            );
         }
-        for (digest, bytes) in [
-            (image.config_digest(), image.config()),
-            (image.digest(), image.manifest()),
-        ] {
-            let target = blobs.join(digest.hex());
-            if !present(&target, i64::try_from(bytes.len()).unwrap_or(i64::MAX)) {
-                write_atomically(&target, |out| out.write_all(bytes))?;
-            }
-        }
+        set.add_blob(
+            Descriptor::of(OCI_CONFIG, image.config()),
+            Content::Bytes(image.config().to_vec()),
+        );
     }
-    write_atomically(&dir.join("oci-layout"), |out| out.write_all(OCI_LAYOUT))?;
-    write_atomically(&dir.join("index.json"), |out| out.write_all(&index.bytes))
+    for image in images {
+        set.add_manifest(OCI_MANIFEST, image.manifest().to_vec());
+    }
+    set.add_manifest(OCI_INDEX, index.bytes.clone());
+    set
 }
 
-fn present(path: &Path, size: i64) -> bool {
-    std::fs::metadata(path)
-        .is_ok_and(|meta| meta.is_file() && i64::try_from(meta.len()).ok() == Some(size))
-}
-
-/// Writes a file under a temporary name beside `target`, then renames it into place.
-fn write_atomically(
-    target: &Path,
-    fill: impl FnOnce(&mut File) -> io::Result<()>,
-) -> Result<(), Error> {
-    let failed = |source| Error::Write {
-        path: target.to_path_buf(),
+/// Writes `index` and `images` into the layout directory `dir` (created when missing) as
+/// apko's `layout.Write` does; returns the index's descriptor.
+pub fn write_layout(dir: &Path, index: &Index, images: &[Image]) -> Result<Descriptor, Error> {
+    let layout = |source| Error::Layout {
+        dir: dir.to_path_buf(),
         source,
     };
-    let dir = target.parent().unwrap_or_else(|| Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(failed)?;
-    fill(temp.as_file_mut()).map_err(failed)?;
-    temp.as_file().sync_all().map_err(failed)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(failed)?;
-    }
-    temp.persist(target).map_err(|e| failed(e.error))?;
-    Ok(())
+    let target = Layout::create(dir).map_err(layout)?;
+    target
+        .write_image(&image_set(index, images))
+        .map_err(layout)
 }
