@@ -375,11 +375,12 @@ fn layering_groups_follow_origins_and_sizes() {
         .load("apko.yaml")
         .expect("configuration")
         .configuration;
-    let layering = configuration.layering.expect("layering configured");
+    let budget = layering::budget(&configuration)
+        .expect("layering configuration")
+        .expect("layering configured");
     let packages = layering_packages(&work_dir);
     let records: Vec<_> = packages.iter().map(|(p, _)| p.clone()).collect();
-    let groups =
-        layering::group_by_origin(&layering.strategy, &records, layering.budget).expect("groups");
+    let groups = layering::group_by_origin(&records, budget).expect("groups");
     let names: Vec<Vec<&str>> = groups
         .iter()
         .map(|g| g.packages.iter().map(String::as_str).collect())
@@ -456,11 +457,12 @@ fn layering_splitter_writes_apkos_layers_from_one_walk() {
         .load("apko.yaml")
         .expect("configuration")
         .configuration;
-    let layering = configuration.layering.clone().expect("layering configured");
+    let budget = layering::budget(&configuration)
+        .expect("layering configuration")
+        .expect("layering configured");
     let packages = layering_packages(&work_dir);
     let records: Vec<_> = packages.iter().map(|(p, _)| p.clone()).collect();
-    let groups =
-        layering::group_by_origin(&layering.strategy, &records, layering.budget).expect("groups");
+    let groups = layering::group_by_origin(&records, budget).expect("groups");
     let [(arch, golden_manifest, manifest)] = golden_images(&golden).try_into().expect("image");
     let layer_entries: Vec<Vec<(Header, Vec<u8>)>> = manifest
         .layers

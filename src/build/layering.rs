@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use crate::apk::constraint::Constraint;
 use crate::apk::package::Package;
 use crate::apk::version::{self, Version};
+use crate::config::image::ImageConfiguration;
 
 pub use split::{Destination, Splitter};
 
@@ -33,6 +34,9 @@ pub enum Error {
         /// The configured strategy.
         strategy: String,
     },
+    /// Layering and a base image are both configured.
+    #[error("layering with \"baseimage\" is unsupported")]
+    WithBaseImage,
     /// A version in a `replaces` check cannot be parsed (apko fails the build then).
     #[error("checking whether {package} replaces {replaced}: version {version:?}")]
     Version {
@@ -80,20 +84,32 @@ struct Draft {
     tiebreaker: String,
 }
 
-/// Groups the installed packages into at most `budget` groups (at least one) for the strategy
-/// `origin`, as apko's `groupByOriginAndSize` does. `packages` are the installed packages
-/// (their order does not matter); the result is in layer order, bottom first, without the top
-/// layer.
-pub fn group_by_origin(
-    strategy: &str,
-    packages: &[Package],
-    budget: i64,
-) -> Result<Vec<Group>, Error> {
-    if strategy != "origin" {
+/// What apko's `BuildLayers` decides from the configuration: `None` builds one layer (no
+/// `layering`, or `layering: {}`); otherwise the budget for [`group_by_origin`], once the
+/// strategy is `origin` and no base image is configured.
+pub fn budget(configuration: &ImageConfiguration) -> Result<Option<i64>, Error> {
+    let Some(layering) = &configuration.layering else {
+        return Ok(None);
+    };
+    if layering.strategy.is_empty() && layering.budget == 0 {
+        return Ok(None);
+    }
+    if layering.strategy != "origin" {
         return Err(Error::Strategy {
-            strategy: strategy.to_owned(),
+            strategy: layering.strategy.clone(),
         });
     }
+    if configuration.contents.baseimage.is_some() {
+        return Err(Error::WithBaseImage);
+    }
+    Ok(Some(layering.budget))
+}
+
+/// Groups the installed packages into at most `budget` groups (at least one when there are
+/// packages) as apko's `groupByOriginAndSize` does. `packages` are the installed packages
+/// (their order does not matter); the result is in layer order, bottom first, without the top
+/// layer.
+pub fn group_by_origin(packages: &[Package], budget: i64) -> Result<Vec<Group>, Error> {
     // Union-find over packages: same origin, or a satisfied `replaces`, joins two groups.
     let mut parent: Vec<usize> = (0..packages.len()).collect();
     let mut by_origin: BTreeMap<&str, usize> = BTreeMap::new();
@@ -253,7 +269,7 @@ mod tests {
             package("c", "oc", 20, &[]),
             package("d", "od", 1, &[]),
         ];
-        let groups = group_by_origin("origin", &packages, 3)?;
+        let groups = group_by_origin(&packages, 3)?;
         assert_eq!(
             names(&groups),
             [vec!["b"], vec!["c"], vec!["a", "a-dev", "d"]]
@@ -262,13 +278,35 @@ mod tests {
             groups.iter().map(|g| g.size).collect::<Vec<_>>(),
             [30, 20, 16]
         );
-        assert_eq!(group_by_origin("origin", &packages, 10)?.len(), 4);
-        assert_eq!(group_by_origin("origin", &packages, 1)?.len(), 1);
-        assert_eq!(group_by_origin("origin", &packages, 0)?.len(), 1);
-        assert_eq!(group_by_origin("origin", &[], 0)?.len(), 0);
-        assert_eq!(group_by_origin("origin", &[], -1)?.len(), 1);
-        assert!(group_by_origin("size", &packages, 3).is_err());
+        assert_eq!(group_by_origin(&packages, 10)?.len(), 4);
+        assert_eq!(group_by_origin(&packages, 1)?.len(), 1);
+        assert_eq!(group_by_origin(&packages, 0)?.len(), 1);
+        assert_eq!(group_by_origin(&[], 0)?.len(), 0);
+        assert_eq!(group_by_origin(&[], -1)?.len(), 1);
         Ok(())
+    }
+
+    #[test]
+    fn budget_follows_build_layers() {
+        let mut configuration = ImageConfiguration::default();
+        assert!(matches!(budget(&configuration), Ok(None)));
+        configuration.layering = Some(crate::config::image::Layering::default());
+        assert!(matches!(budget(&configuration), Ok(None)));
+        configuration.layering = Some(crate::config::image::Layering {
+            strategy: "origin".to_owned(),
+            budget: 2,
+        });
+        assert!(matches!(budget(&configuration), Ok(Some(2))));
+        configuration.contents.baseimage = Some(crate::config::image::BaseImage::default());
+        assert!(matches!(budget(&configuration), Err(Error::WithBaseImage)));
+        configuration.layering = Some(crate::config::image::Layering {
+            strategy: "size".to_owned(),
+            budget: 2,
+        });
+        assert!(matches!(
+            budget(&configuration),
+            Err(Error::Strategy { .. })
+        ));
     }
 
     #[test]
@@ -278,7 +316,7 @@ mod tests {
             package("old", "oo", 1, &[]),
             package("other", "ox", 1, &["new>5"]),
         ];
-        let groups = group_by_origin("origin", &packages, 10)?;
+        let groups = group_by_origin(&packages, 10)?;
         assert_eq!(names(&groups), [vec!["new", "old"], vec!["other"]]);
         Ok(())
     }
@@ -287,7 +325,7 @@ mod tests {
     fn equal_sizes_order_by_largest_name() -> Result<(), Error> {
         let packages = [package("z", "o1", 5, &[]), package("m", "o2", 5, &[])];
         assert_eq!(
-            names(&group_by_origin("origin", &packages, 5)?),
+            names(&group_by_origin(&packages, 5)?),
             [vec!["m"], vec!["z"]]
         );
         Ok(())
