@@ -361,7 +361,8 @@ impl SourceDate {
     }
 
     /// apko's `GetBuildDateEpoch`: the pinned time, or the latest of this time and the
-    /// installed packages' build times (Unix seconds, `.PKGINFO` `builddate` / `t:`).
+    /// installed packages' build times (Unix seconds, `.PKGINFO` `builddate` / `t:`; a base
+    /// image's packages count too).
     pub fn build_date_epoch(&self, package_build_times: impl IntoIterator<Item = i64>) -> GoTime {
         if self.pinning == Pinning::Environment {
             return self.time;
