@@ -9,7 +9,7 @@
 //! |---|---|
 //! | [`config`] | apko's image configuration (YAML/JSON, `include`, checksum, merge, validation) and `apko.lock.json` |
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
-//! | [`build`] | the in-memory root filesystem and its assembly in apko's order, the layer walk, the Go-compatible tar writer and reader |
+//! | [`build`] | the in-memory root filesystem and its assembly in apko's order, the layer walk, the Go-compatible tar writer and reader, layers (tar → diff_id → pgzip → blob), apko's layering, image config, manifest, index and OCI layout output |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
 //! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
 //! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |

@@ -5,7 +5,8 @@
 use crate::support::installed as help;
 use crate::support::rootfs::{self as case, Case};
 use receipts::build::fs::Spool;
-use receipts::build::{rootfs, walk};
+use receipts::build::{layering, rootfs, walk};
+use std::io::Read;
 
 /// Builds one architecture's single layer; returns our tar, its diff_id and the golden layer.
 fn rebuild(case: &Case, arch: &str, platform: &str) -> (Vec<u8>, String, help::Layer) {
@@ -991,8 +992,9 @@ fn ld_so_conf_includes_and_symlinked_directories_as_in_apkos_test() {
 #[test]
 fn layering_splits_the_tree_into_apkos_layers() {
     let case = case::derived_case("layering");
-    let layering = case.config.layering.clone().expect("layering");
-    assert_eq!(layering.strategy, "origin");
+    let budget = layering::budget(&case.config)
+        .expect("layering configuration")
+        .expect("layering configured");
     let spool = Spool::new().expect("spool");
     let plan = case.plan("x86_64");
     let packages = case.packages(&spool, "x86_64");
@@ -1000,14 +1002,112 @@ fn layering_splits_the_tree_into_apkos_layers() {
         Ok(case.apko_json("x86_64", run_as))
     })
     .expect("rootfs");
-    let budget = usize::try_from(layering.budget).expect("budget");
-    let groups = rootfs::group_by_origin(built.installed(), budget).expect("groups");
+    let groups = layering::group_by_origin(&built.packages(), budget).expect("groups");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let mut splitter = layering::Splitter::create_in(
+        temp.path(),
+        receipts::compress::Options::apko(),
+        built.group_records(&groups),
+    )
+    .expect("splitter");
+    walk::split_layers(built.tree(), &groups, &mut splitter).expect("split");
+    let layers = splitter.finish().expect("layers");
     let golden = case::golden_layers(&case, "amd64");
-    assert_eq!(golden.len(), groups.len() + 1);
-    let outputs = vec![Vec::new(); golden.len()];
-    let layers = walk::write_layers(built.tree(), &groups, outputs).expect("layers");
-    for ((tar, hashed), golden) in layers.iter().zip(&golden) {
-        case::assert_same_tar(&golden.label, tar, &golden.tar);
-        assert_eq!(hex::encode(hashed.sha256), golden.diff_id);
+    assert_eq!(layers.len(), golden.len());
+    for (layer, golden) in layers.iter().zip(&golden) {
+        let mut tar = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(layer.path()).expect("blob"))
+            .read_to_end(&mut tar)
+            .expect("gzip");
+        case::assert_same_tar(&golden.label, &tar, &golden.tar);
+        assert_eq!(
+            layer.diff_id().to_string(),
+            format!("sha256:{}", golden.diff_id)
+        );
+        // The compressed blob too: the label carries the first 12 hex digits of its digest.
+        let short = golden.label.rsplit('/').next().expect("short digest");
+        assert!(
+            layer
+                .digest()
+                .to_string()
+                .starts_with(&format!("sha256:{short}"))
+        );
+    }
+}
+
+/// Packages to index: every image of `case` built from its packages (root filesystem, layers,
+/// config, manifest) and the index over them.
+fn index_digest(case: &Case) -> String {
+    use receipts::build::image::{self, time::SourceDate};
+    use receipts::build::layer::LayerSink;
+    let mut configuration = case.config.clone();
+    configuration.validate().expect("valid configuration");
+    let environment = case.source_date_epoch.map(|s| s.to_string());
+    let source_date = SourceDate::resolve(environment.as_deref(), None).expect("source date");
+    let budget = layering::budget(&configuration).expect("layering");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let spool = Spool::new().expect("spool");
+    let mut images = Vec::new();
+    for arch in &configuration.archs {
+        let apk_arch = arch.to_apk();
+        let plan = case.plan(&apk_arch);
+        let packages = case.packages(&spool, &apk_arch);
+        let run_as = std::cell::RefCell::new(String::new());
+        let built = rootfs::build(&plan, packages, |resolved| {
+            resolved.clone_into(&mut run_as.borrow_mut());
+            Ok(case.apko_json(&apk_arch, resolved))
+        })
+        .expect("rootfs");
+        let created = source_date.build_date_epoch(built.packages().iter().map(|p| p.build_time));
+        let options = receipts::compress::Options::apko();
+        let layers = match budget {
+            None => {
+                let sink = LayerSink::create_in(temp.path(), options).expect("sink");
+                let (sink, hashed) = walk::write_layer(built.tree(), sink).expect("layer");
+                vec![sink.finish(hashed).expect("layer blob")]
+            }
+            Some(budget) => {
+                let groups = layering::group_by_origin(&built.packages(), budget).expect("groups");
+                let mut splitter = layering::Splitter::create_in(
+                    temp.path(),
+                    options,
+                    built.group_records(&groups),
+                )
+                .expect("splitter");
+                walk::split_layers(built.tree(), &groups, &mut splitter).expect("split");
+                splitter.finish().expect("layers")
+            }
+        };
+        let mut arch_configuration = configuration.clone();
+        arch_configuration.accounts.run_as = run_as.into_inner();
+        images.push(
+            image::assemble(&arch_configuration, arch, created, layers, None).expect("image"),
+        );
+    }
+    let index = image::index(&configuration, &images, &source_date).expect("index");
+    index.digest.to_string()
+}
+
+#[test]
+fn goldens_are_rebuilt_from_packages_to_the_index_digest() {
+    for (case, digest) in [
+        (
+            case::upstream_case(),
+            "sha256:b5f05e6fc882c97d61c1daee566954ae6fc09924f8e152293e2b97a06092069f",
+        ),
+        (
+            case::derived_case("features"),
+            "sha256:4c249d74f7e9355ad5ffb16619e1c4202961e092f11f6acef7382628a73c5b1a",
+        ),
+        (
+            case::derived_case("layering"),
+            "sha256:dc2ca77df8126c0b275353addd589df1f87956cc95815c14cfbfe290b4218ffa",
+        ),
+        (
+            case::derived_case("cacerts"),
+            "sha256:fc9d33807e8286beac00afad81237f19fa9bb6c50e55890f4ecbdb4f043fa84e",
+        ),
+    ] {
+        assert_eq!(index_digest(&case), digest, "{}", case.layout.display());
     }
 }

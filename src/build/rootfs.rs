@@ -13,8 +13,9 @@
 //!    and the runtime `/etc/apk/repositories`.
 //!
 //! [`build`] runs all five. The result's [`Tree`] is written as a layer by `build::walk`; for
-//! multi-layer images, [`group_by_origin`] groups the installed packages and
-//! `build::walk::write_layers` splits the tree along those groups.
+//! multi-layer images, `build::layering::group_by_origin` groups [`Rootfs::packages`],
+//! [`Rootfs::group_records`] gives each group's installed-database records and
+//! `build::walk::split_layers` splits the tree along the groups.
 //!
 //! Not for: resolving or fetching packages (`apk`), the configuration model and its JSON
 //! (`config`), the layer tar (`build::walk`), the tree's own rules (`build::fs`).
@@ -28,7 +29,6 @@ mod certificates;
 mod elf;
 mod glob;
 mod initdb;
-mod layering;
 mod ldso;
 mod packages;
 pub mod passwd;
@@ -38,7 +38,6 @@ mod services;
 mod sort;
 mod source;
 
-pub use layering::{LayerGroup, group_by_origin};
 pub use ldso::{CacheEntry, cache_entries, dl_cache_libcmp, library_dirs, write_cache};
 
 use crate::apk::Package;
@@ -279,14 +278,6 @@ pub enum Error {
         /// The configuration file.
         path: String,
     },
-    /// Layering cannot compare a package's version with a `replaces` constraint.
-    #[error("layering: {package}: version {version:?} does not parse")]
-    Layering {
-        /// The package.
-        package: String,
-        /// The version text.
-        version: String,
-    },
     /// A library for `ld.so.cache` is for a machine apko does not know.
     #[error("{path}: unknown machine type {machine}")]
     LibraryMachine {
@@ -421,6 +412,31 @@ impl Rootfs {
     /// The installed packages in installation order, with their database records.
     pub fn installed(&self) -> &[InstalledPackage] {
         &self.installed
+    }
+
+    /// The installed packages' records (what `build::layering::group_by_origin` groups).
+    pub fn packages(&self) -> Vec<Package> {
+        self.installed.iter().map(|p| p.package.clone()).collect()
+    }
+
+    /// For each group, the installed-database records of its packages concatenated in the
+    /// group's order (what each group layer's partial database holds).
+    pub fn group_records(&self, groups: &[crate::build::layering::Group]) -> Vec<Vec<u8>> {
+        groups
+            .iter()
+            .map(|group| {
+                group
+                    .packages
+                    .iter()
+                    .flat_map(|name| {
+                        self.installed
+                            .iter()
+                            .filter(move |p| p.package.name == *name)
+                            .flat_map(|p| p.record.iter().copied())
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// The filesystem.

@@ -11,8 +11,9 @@
 //! to that entry's link name; every other name of the node is a full regular file, data
 //! streamed from the package's spooled tar or the node's buffer.
 //!
-//! [`write_layer`] writes the single layer; [`write_layers`] routes the same walk into one layer
-//! per package group plus a top layer (multi-layer images).
+//! [`write_layer`] writes the single layer; [`split_layers`] routes the same walk into
+//! `build::layering`'s splitter, package files to their group's layer and everything else to
+//! the top layer (multi-layer images).
 //!
 //! Not for: the tar byte format (`build::tar`), assembling the tree (`build::rootfs`),
 //! compression (`compress`).
@@ -20,14 +21,11 @@
 //! `walkFS`; Go `archive/tar` `FileInfoHeader`).
 
 use crate::build::fs::{self, FileMode, Node, NodeId, Tree};
+use crate::build::layering::{self, Destination, Splitter};
 use crate::build::rootfs::passwd;
 use crate::build::tar::{self, EntryType, Hashed, HashingWriter, Header, PaxRecords};
 use std::collections::HashMap;
 use std::io::{Read, Write};
-
-mod split;
-
-pub use split::write_layers;
 
 /// Why the layer cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -63,13 +61,12 @@ pub enum Error {
         /// The path in the layer.
         path: String,
     },
-    /// `write_layers` needs one output per group plus one for the top layer.
-    #[error("{outputs} layer outputs for {groups} package groups (one more is needed)")]
-    LayerCount {
-        /// Package groups.
-        groups: usize,
-        /// Outputs given.
-        outputs: usize,
+    /// The layer splitter failed.
+    #[error("splitting layers")]
+    Layering {
+        /// The splitter's error.
+        #[source]
+        source: Box<layering::Error>,
     },
     /// A package file whose package is in no group.
     #[error("{path}: package {package} is in no layer group")]
@@ -124,6 +121,44 @@ pub fn write_layer<W: Write>(tree: &Tree, out: W) -> Result<(W, Hashed), Error> 
     })?;
     let hashing = writer.finish().map_err(|source| Error::Tar { source })?;
     Ok(hashing.finish())
+}
+
+/// Feeds the walk of `tree` into `splitter` (apko's `splitLayers`): an entry a package wrote
+/// (a regular file, symlink or hard link whose node came from a package, even if apko wrote
+/// over it later) goes to the layer of the group holding that package by name, everything
+/// else to the top layer. `groups` are the groups the splitter was made for, in its order.
+pub fn split_layers(
+    tree: &Tree,
+    groups: &[layering::Group],
+    splitter: &mut Splitter,
+) -> Result<(), Error> {
+    let by_name: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| g.packages.iter().map(move |name| (name.as_str(), i)))
+        .collect();
+    for_each_entry(tree, |header, node| {
+        let destination = match tree.node_package(node) {
+            None => Destination::Top,
+            Some(package) => {
+                let name = tree.package_name(package);
+                let group = by_name.get(name).ok_or_else(|| Error::Ungrouped {
+                    path: String::from_utf8_lossy(&header.name).into_owned(),
+                    package: name.to_owned(),
+                })?;
+                Destination::Group(*group)
+            }
+        };
+        let has_data = header.typeflag == EntryType::REGULAR && header.size > 0;
+        let appended = if has_data {
+            splitter.append(&header, content(tree, node, &header)?, destination)
+        } else {
+            splitter.append(&header, std::io::empty(), destination)
+        };
+        appended.map_err(|source| Error::Layering {
+            source: Box::new(source),
+        })
+    })
 }
 
 /// Appends one entry, its data read from `node` when given.
