@@ -11,4 +11,5 @@ mod build_tar;
 mod compress;
 mod config;
 mod depcheck;
+mod lock;
 mod support;

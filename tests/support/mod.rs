@@ -34,4 +34,5 @@ pub fn data(relative: &str) -> PathBuf {
 
 pub mod archive;
 pub mod http;
+pub mod lock;
 pub mod signed;
