@@ -13,5 +13,6 @@ mod build_tar;
 mod compress;
 mod config;
 mod depcheck;
+mod lock;
 mod oci;
 mod support;

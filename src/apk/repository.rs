@@ -380,41 +380,77 @@ impl Fetcher {
     ) -> Result<Keyring, Error> {
         let mut keyring = Keyring::new();
         for entry in entries {
-            let entry = entry.as_ref();
-            if entry.starts_with("https://") || entry.starts_with("http://") {
-                let url = parse_url(entry)?;
-                let label = cache::redact(&url);
-                let name = url
-                    .path_segments()
-                    .and_then(|mut segments| segments.next_back())
-                    .unwrap_or_default()
-                    .to_owned();
-                let key_error = |source| Error::Key {
-                    key: label.clone(),
-                    source,
-                };
-                let pem = self.fetch_through_cache(&url, cache::Layout::Key, &|bytes| {
-                    Keyring::new().insert_pem(&name, bytes).map_err(key_error)?;
-                    Ok(bytes.to_vec())
-                })?;
-                keyring.insert_pem(&name, &pem).map_err(key_error)?;
-            } else {
-                let path = match entry.strip_prefix("file://") {
-                    Some(_) => parse_url(entry)?
-                        .to_file_path()
-                        .map_err(|()| Error::Parse {
-                            line: entry.to_owned(),
-                            problem: "not a local file URL",
-                        })?,
-                    None => base_dir.join(entry),
-                };
-                keyring.add_file(&path).map_err(|source| Error::Key {
-                    key: path.display().to_string(),
+            let key = self.fetch_key(entry.as_ref(), base_dir)?;
+            keyring
+                .insert_pem(&key.name, &key.pem)
+                .map_err(|source| Error::Key {
+                    key: key.location.clone(),
                     source,
                 })?;
-            }
         }
         Ok(keyring)
+    }
+
+    /// One keyring entry's bytes (what apko's lock file embeds as `content`) with the file name
+    /// it is trusted under; the bytes are checked to hold an RSA public key.
+    pub fn fetch_key(&self, entry: &str, base_dir: &Path) -> Result<FetchedKey, Error> {
+        if entry.starts_with("https://") || entry.starts_with("http://") {
+            let url = parse_url(entry)?;
+            let label = cache::redact(&url);
+            let name = url
+                .path_segments()
+                .and_then(|mut segments| segments.next_back())
+                .unwrap_or_default()
+                .to_owned();
+            let key_error = |source| Error::Key {
+                key: label.clone(),
+                source,
+            };
+            let pem = self.fetch_through_cache(&url, cache::Layout::Key, &|bytes| {
+                Keyring::new().insert_pem(&name, bytes).map_err(key_error)?;
+                Ok(bytes.to_vec())
+            })?;
+            return Ok(FetchedKey {
+                name,
+                location: label,
+                pem,
+            });
+        }
+        let path = match entry.strip_prefix("file://") {
+            Some(_) => parse_url(entry)?
+                .to_file_path()
+                .map_err(|()| Error::Parse {
+                    line: entry.to_owned(),
+                    problem: "not a local file URL",
+                })?,
+            None => base_dir.join(entry),
+        };
+        let location = path.display().to_string();
+        let key_error = |source| Error::Key {
+            key: location.clone(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .ok_or_else(|| {
+                key_error(keyring::Error::Name {
+                    name: location.clone(),
+                })
+            })?
+            .to_owned();
+        let pem = std::fs::read(&path).map_err(|source| {
+            key_error(keyring::Error::Read {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        Keyring::new().insert_pem(&name, &pem).map_err(key_error)?;
+        Ok(FetchedKey {
+            name,
+            location,
+            pem,
+        })
     }
 
     /// apko's ETag cache: HEAD for the ETag, use `<etag>` from the cache if it passes `check`,
@@ -498,6 +534,17 @@ impl Fetcher {
 struct Fetched {
     bytes: Vec<u8>,
     etag: Option<String>,
+}
+
+/// A key's bytes as fetched or read, with the name it is trusted under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedKey {
+    /// The file name (`melange.rsa.pub`), as apko writes it to `/etc/apk/keys/`.
+    pub name: String,
+    /// Where it came from (path, or URL without its password), for messages.
+    pub location: String,
+    /// The bytes, unchanged.
+    pub pem: Vec<u8>,
 }
 
 fn parse_url(url: &str) -> Result<Url, Error> {

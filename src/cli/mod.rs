@@ -3,10 +3,18 @@
 //! Not for: library work. Each binary parses here, calls one library entry point and maps the
 //! result to an exit status.
 
+pub mod oras_lock;
+
 use std::process::ExitCode;
 
 /// Prints an error with its chain of causes on stderr and returns the failure status.
 pub fn report(error: &dyn std::error::Error) -> ExitCode {
+    print_chain(error);
+    ExitCode::from(1)
+}
+
+/// Prints `error: …` and then one `  caused by: …` line per cause on stderr.
+pub fn print_chain(error: &dyn std::error::Error) {
     let mut message = format!("error: {error}");
     let mut source = error.source();
     while let Some(cause) = source {
@@ -14,5 +22,4 @@ pub fn report(error: &dyn std::error::Error) -> ExitCode {
         source = cause.source();
     }
     eprintln!("{message}");
-    ExitCode::from(1)
 }

@@ -35,5 +35,6 @@ pub fn data(relative: &str) -> PathBuf {
 
 pub mod archive;
 pub mod http;
+pub mod lock;
 pub mod registry;
 pub mod signed;

@@ -1,0 +1,367 @@
+//! `oras-lock`: argument definitions and the glue between them and [`crate::lock`].
+//!
+//! Parses (no I/O), builds [`lock::Settings`], calls the library, prints data to stdout and
+//! warnings and errors to stderr, and maps the outcome to the documented exit status.
+//!
+//! Not for: locking itself ([`crate::lock`]).
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::apk::repository::{self, Network};
+use crate::config::{ImageConfiguration, Lock};
+use crate::lock::{self, Locker, Template, check, output};
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (for `check`: nothing would change)
+  1  `check` only: a fresh lock would change something
+  2  error (invalid arguments, unreadable configuration, unresolvable packages, …)
+
+Called as `oras-lock lock …` (the way a plugin shim calls it), the leading word `lock` is
+dropped. A configuration file literally named `lock`, `check` or `show-packages` must therefore
+be given with a directory, e.g. `./lock`.";
+
+/// Lock an apko configuration at release time: resolve every architecture, pin every package
+/// `name=version`, and write the locked configuration (the object an
+/// `https://apko.dev/image-configuration` attestation carries) and, on request, apko's
+/// `apko.lock.json`.
+///
+/// Keys are taken from `contents.keyring` only: apko's network key discovery (Alpine releases,
+/// Chainguard JWKS) is not performed.
+#[derive(Debug, Parser)]
+#[command(
+    name = "oras-lock",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_long_help = EXIT_STATUS
+)]
+pub struct Args {
+    /// Another command instead of locking.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Locking options.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// `oras-lock`'s commands besides locking.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the packages and versions a configuration resolves to, per architecture (sorted),
+    /// in install order.
+    ///
+    /// With several architectures, `packages for <arch>` precedes each block on stderr.
+    #[command(after_long_help = EXIT_STATUS)]
+    ShowPackages(ShowArgs),
+    /// Compare a locked configuration or an apko.lock.json with a fresh resolution of CONFIG,
+    /// and list per architecture every package that would be added, removed, upgraded,
+    /// downgraded or rebuilt.
+    ///
+    /// Against a lock file, each architecture is compared, plus the configuration checksum,
+    /// keys and repositories; against a locked configuration, its package list is compared with
+    /// a fresh index list (shown as architecture `index`) and the rest of the configuration
+    /// with a fresh locked copy. `--format json` prints a stable report documented in the
+    /// `receipts::lock::check` module.
+    #[command(after_long_help = EXIT_STATUS)]
+    Check(CheckArgs),
+}
+
+/// Options of every command that resolves packages.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResolveArgs {
+    /// Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as
+    /// x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the
+    /// configuration's `archs`, else all architectures.
+    #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
+    pub archs: Vec<String>,
+    /// Use no network: indexes, keys and packages must be in the download cache.
+    #[arg(long)]
+    pub offline: bool,
+    /// Download cache directory (default: the user cache directory's `receipts/apk`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Directories searched for the configuration file (and the base image) when it is not in
+    /// the working directory (repeatable or comma-separated).
+    #[arg(long = "include-paths", value_name = "DIR", value_delimiter = ',')]
+    pub include_paths: Vec<PathBuf>,
+}
+
+/// `oras-lock CONFIG`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockArgs {
+    /// The apko configuration to lock.
+    #[arg(value_name = "CONFIG", required = true)]
+    pub config: Option<String>,
+    /// Write the locked configuration to OUT (replaced atomically) instead of stdout. Its
+    /// extension picks the format: `.yaml`/`.yml` YAML, otherwise JSON, unless --format says.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Also write apko's apko.lock.json (v1) to FILE. Every resolved package is downloaded to
+    /// record its byte ranges and checksums.
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Option<PathBuf>,
+    /// Format of the locked configuration.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ConfigFormat>,
+    /// Resolution options.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+}
+
+/// Formats of the locked configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigFormat {
+    /// YAML.
+    Yaml,
+    /// apko's JSON form, indented with two spaces.
+    Json,
+}
+
+/// `oras-lock show-packages CONFIG`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShowArgs {
+    /// The apko configuration.
+    #[arg(value_name = "CONFIG")]
+    pub config: String,
+    /// One of name-version (default), name-version-source, name=version, name=version-source,
+    /// name-(version), name-(version)-source, packagelock, packagelock-source; or a template
+    /// using {{.Name}}, {{.Version}} and {{.Source}} (no other template actions).
+    #[arg(long, value_name = "FORMAT", default_value = lock::show::DEFAULT_FORMAT)]
+    pub format: String,
+    /// Resolution options.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+}
+
+/// `oras-lock check CONFIG`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("earlier").required(true).args(["locked", "lockfile"])))]
+pub struct CheckArgs {
+    /// The apko configuration (floating) to resolve afresh.
+    #[arg(value_name = "CONFIG")]
+    pub config: String,
+    /// A locked configuration written by `oras-lock` (YAML for `.yaml`/`.yml`, else JSON).
+    #[arg(long, value_name = "FILE")]
+    pub locked: Option<PathBuf>,
+    /// An apko.lock.json.
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: ReportFormat,
+    /// Resolution options.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+}
+
+/// Formats of the drift report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per change.
+    Text,
+    /// The JSON report.
+    Json,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The library's error.
+    #[error(transparent)]
+    Lock(#[from] lock::Error),
+    /// Standard output cannot be written (other than a closed pipe, which is not an error).
+    #[error("cannot write to standard output")]
+    Stdout(#[source] std::io::Error),
+}
+
+/// How a successful run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The command did its work.
+    Done,
+    /// `check`: a fresh lock would change something.
+    Drift,
+}
+
+impl Args {
+    /// Parses the command line; a leading `lock` (plugin dispatch, `oras lock …`) is dropped.
+    /// Invalid arguments print clap's message and exit with status 2.
+    pub fn parse_plugin<I: IntoIterator<Item = OsString>>(args: I) -> Args {
+        Args::parse_from(without_plugin_word(args))
+    }
+}
+
+/// The arguments with a first `lock` removed.
+pub fn without_plugin_word<I: IntoIterator<Item = OsString>>(args: I) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|word| word == "lock") {
+        args.remove(1);
+    }
+    args
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<Outcome, Error> {
+    match args.command {
+        Some(Command::ShowPackages(show)) => show_packages(&show),
+        Some(Command::Check(check)) => check_drift(&check),
+        None => lock_configuration(&args.lock),
+    }
+}
+
+/// Prints an error chain and maps the outcome to the exit status in the long help.
+pub fn exit(result: Result<Outcome, Error>) -> ExitCode {
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Drift) => ExitCode::from(1),
+        Err(error) => {
+            super::print_chain(&error);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn settings(resolve: &ResolveArgs) -> lock::Settings {
+    lock::Settings {
+        working_dir: PathBuf::new(),
+        include_paths: resolve.include_paths.clone(),
+        archs: resolve.archs.clone(),
+        fetch: repository::Settings {
+            cache_dir: resolve.cache_dir.clone(),
+            network: if resolve.offline {
+                Network::Offline
+            } else {
+                Network::Online
+            },
+        },
+    }
+}
+
+fn open(config: &str, resolve: &ResolveArgs) -> Result<Locker, Error> {
+    let locker = Locker::open(config, &settings(resolve))?;
+    for path in locker.missing_indexes() {
+        eprintln!("warning: {}: no such index, skipped", path.display());
+    }
+    Ok(locker)
+}
+
+fn lock_configuration(args: &LockArgs) -> Result<Outcome, Error> {
+    let config = args.config.as_deref().unwrap_or_default();
+    let locker = open(config, &args.resolve)?;
+    let locked = locker.locked_configuration()?;
+    for (arch, packages) in &locked.missing {
+        eprintln!(
+            "warning: {arch}: not pinned in the locked configuration (versions differ across architectures): {}",
+            packages.join(", ")
+        );
+    }
+    let format = match (args.format, &args.output) {
+        (Some(ConfigFormat::Yaml), _) => output::Format::Yaml,
+        (Some(ConfigFormat::Json), _) => output::Format::Json,
+        (None, Some(path)) => output::Format::for_path(path).unwrap_or_default(),
+        (None, None) => output::Format::Json,
+    };
+    let bytes = output::encode(&locked.index, format)?;
+    // Everything is computed before anything is written, so an error writes nothing.
+    let lock_bytes = match &args.lockfile {
+        Some(path) => Some((
+            path,
+            locker
+                .lock_file()?
+                .to_json()
+                .map_err(lock::Error::EncodeLock)?,
+        )),
+        None => None,
+    };
+    if let Some((path, lock_bytes)) = lock_bytes {
+        output::write_atomically(path, &lock_bytes, output::Mode::LockFile)?;
+    }
+    match &args.output {
+        Some(path) => output::write_atomically(path, &bytes, output::Mode::Regular)?,
+        None => print(&bytes)?,
+    }
+    Ok(Outcome::Done)
+}
+
+fn show_packages(args: &ShowArgs) -> Result<Outcome, Error> {
+    let template = Template::from_format(&args.format)?;
+    let locker = open(&args.config, &args.resolve)?;
+    let several = locker.archs().len() != 1;
+    for (arch, lines) in locker.show_packages(&template)? {
+        if several {
+            eprintln!("packages for {arch}");
+        }
+        print(lines.as_bytes())?;
+    }
+    Ok(Outcome::Done)
+}
+
+fn check_drift(args: &CheckArgs) -> Result<Outcome, Error> {
+    // Read the earlier lock first: a missing file should not cost a resolution.
+    let earlier = match (&args.lockfile, &args.locked) {
+        (Some(path), _) => {
+            Earlier::LockFile(Lock::read(path).map_err(|source| lock::Error::LockFile {
+                path: path.clone(),
+                source,
+            })?)
+        }
+        (None, Some(path)) => Earlier::Configuration(read_locked(path)?),
+        // clap's argument group requires one of the two.
+        (None, None) => Earlier::Configuration(Box::default()),
+    };
+    let locker = open(&args.config, &args.resolve)?;
+    let drift = match &earlier {
+        Earlier::LockFile(old) => check::against_lock_file(&locker, old)?,
+        Earlier::Configuration(old) => check::against_locked_configuration(&locker, old)?,
+    };
+    match args.format {
+        ReportFormat::Text => print(drift.to_text().as_bytes())?,
+        ReportFormat::Json => print(&drift.to_json()?)?,
+    }
+    Ok(if drift.changed {
+        Outcome::Drift
+    } else {
+        Outcome::Done
+    })
+}
+
+enum Earlier {
+    LockFile(Lock),
+    Configuration(Box<ImageConfiguration>),
+}
+
+fn read_locked(path: &PathBuf) -> Result<Box<ImageConfiguration>, Error> {
+    let failed = |source| lock::Error::LockedConfiguration {
+        path: path.clone(),
+        source,
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|source| crate::config::Error::Read {
+            path: path.clone(),
+            source,
+        })
+        .map_err(failed)?;
+    let configuration = match output::Format::for_path(path) {
+        Some(output::Format::Yaml) => {
+            ImageConfiguration::from_yaml(&bytes, &path.display().to_string())
+        }
+        _ => ImageConfiguration::from_json(&bytes),
+    }
+    .map_err(failed)?;
+    Ok(Box::new(configuration))
+}
+
+/// Writes to stdout; a closed pipe (`oras-lock show-packages … | head`) ends output quietly.
+fn print(bytes: &[u8]) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Error::Stdout),
+    }
+}

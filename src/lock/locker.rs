@@ -1,0 +1,354 @@
+//! [`Locker`]: a configuration opened for locking, with every architecture's indexes in memory;
+//! resolves per architecture (alone or aware of the others) and builds the locked
+//! configurations.
+//!
+//! Not for: the lock file's package entries ([`super::lockfile`]) or unification itself
+//! ([`super::unify`]). Reproduces apko `internal/cli/lock.go` `LockCmd` (architecture choice),
+//! `pkg/build/multi.go` `NewMultiArch` (`ByArch`), `pkg/build/lock.go`
+//! `LockImageConfigurationWithPackages` and `pkg/apk/apk/implementation.go` `ResolveWorld`
+//! (reference/apko-format.md §3.4, §3.6).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use super::sources::{self, ArchSources, Indexed};
+use super::unify::{self, ArchSet};
+use super::{Error, Settings};
+use crate::apk::constraint::{Constraint, Operator};
+use crate::apk::repository::{FetchedKey, Fetcher};
+use crate::apk::solver::{self, Resolved, Resolver, Source};
+use crate::apk::version::Version;
+use crate::config::{Architecture, ImageConfiguration, LoadedConfiguration, Loader};
+
+/// Whether architectures are resolved knowing about each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// apko's `ByArch`: a package whose name and version some architecture lacks is
+    /// disqualified everywhere (locked configuration, `show-packages`).
+    Together,
+    /// Each architecture on its own (apko's `lock` command, the lock file).
+    Separately,
+}
+
+/// One architecture's packages in install order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchResolution<'a> {
+    /// The architecture.
+    pub arch: Architecture,
+    /// The packages to install, in apko's order.
+    pub packages: Vec<Resolved<'a>>,
+}
+
+/// The result of locking a configuration (apko's `LockImageConfiguration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedConfiguration {
+    /// The `"index"` configuration: the packages every architecture agrees on, pinned. This is
+    /// what an image-configuration predicate carries.
+    pub index: ImageConfiguration,
+    /// Each architecture's own locked configuration (`archs` set to just that one).
+    pub per_arch: BTreeMap<Architecture, ImageConfiguration>,
+    /// Per architecture (canonical name), resolved packages left out of the index because the
+    /// architectures disagree on their version (apko returns these as warnings).
+    pub missing: BTreeMap<String, Vec<String>>,
+}
+
+/// A configuration with its keys read and every architecture's indexes fetched.
+#[derive(Debug)]
+pub struct Locker {
+    name: String,
+    loaded: LoadedConfiguration,
+    archs: Vec<Architecture>,
+    keys: Vec<(String, FetchedKey)>,
+    sources: Vec<ArchSources>,
+    fetcher: Fetcher,
+}
+
+impl Locker {
+    /// Loads `config` (a path as given on the command line), reads its keys and fetches the
+    /// indexes of every architecture: `settings.archs` (apko's `--arch` rules), else the
+    /// configuration's `archs`, else all.
+    pub fn open(config: &str, settings: &Settings) -> Result<Locker, Error> {
+        let loaded = Loader::new()
+            .working_dir(&settings.working_dir)
+            .include_paths(settings.include_paths.iter().cloned())
+            .load(config)
+            .map_err(|source| Error::Config {
+                config: config.to_owned(),
+                source,
+            })?;
+        let configuration = &loaded.configuration;
+        let archs = if !settings.archs.is_empty() {
+            crate::config::parse_architectures(&settings.archs)
+        } else if !configuration.archs.is_empty() {
+            configuration.archs.clone()
+        } else {
+            Architecture::all()
+        };
+        // apko validates inside build.New, before anything is resolved; validation also adds
+        // `s6` for service bundles, which the world then requests.
+        let mut validated = configuration.clone();
+        validated.validate().map_err(|source| Error::Invalid {
+            config: config.to_owned(),
+            source,
+        })?;
+        let requested = validated.world::<&str>(&[]);
+
+        let fetcher = Fetcher::new(&settings.fetch).map_err(|e| Error::Fetcher(Box::new(e)))?;
+        let working_dir = &settings.working_dir;
+        let (keys, keyring) = sources::read_keys(&fetcher, configuration, working_dir)?;
+        let lines = sources::build_repositories(configuration);
+        let repositories = sources::parse_repositories(&lines, working_dir)?;
+
+        let unique: BTreeSet<&Architecture> = archs.iter().collect();
+        let fetch_one = |arch: &Architecture| -> Result<ArchSources, Error> {
+            let apk_arch = arch.to_apk();
+            let (mut indexes, missing) =
+                sources::fetch_indexes(&fetcher, &repositories, &apk_arch, &keyring)?;
+            let base = sources::read_base(
+                configuration,
+                &apk_arch,
+                working_dir,
+                &settings.include_paths,
+            )?;
+            indexes.extend(base.index);
+            let mut world = requested.clone();
+            world.extend(base.pins);
+            world.sort();
+            world.dedup();
+            Ok(ArchSources {
+                arch: arch.clone(),
+                apk_arch,
+                indexes,
+                missing,
+                base_names: base.names,
+                world,
+            })
+        };
+        // Architectures are fetched in parallel, as apko's build contexts do.
+        let sources = std::thread::scope(|scope| {
+            let handles: Vec<_> = unique
+                .iter()
+                .map(|arch| scope.spawn(|| fetch_one(arch)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(Locker {
+            name: config.to_owned(),
+            loaded,
+            archs,
+            keys,
+            sources,
+            fetcher,
+        })
+    }
+
+    /// The configuration name as given (`config.name` in the lock file).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The loaded configuration with its checksum.
+    pub fn configuration(&self) -> &LoadedConfiguration {
+        &self.loaded
+    }
+
+    /// The architectures in lock order (apko's `--arch` sorting, or the configuration's order).
+    pub fn archs(&self) -> &[Architecture] {
+        &self.archs
+    }
+
+    /// Local repositories that have no index for an architecture (apko warns and goes on).
+    pub fn missing_indexes(&self) -> Vec<&std::path::Path> {
+        self.sources
+            .iter()
+            .flat_map(|sources| sources.missing.iter().map(PathBuf::as_path))
+            .collect()
+    }
+
+    pub(super) fn keys(&self) -> &[(String, FetchedKey)] {
+        &self.keys
+    }
+
+    pub(super) fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    pub(super) fn base_names(&self, arch: &Architecture) -> Option<&BTreeSet<String>> {
+        self.sources(arch).map(|sources| &sources.base_names)
+    }
+
+    pub(super) fn sources(&self, arch: &Architecture) -> Option<&ArchSources> {
+        self.sources.iter().find(|sources| &sources.arch == arch)
+    }
+
+    /// Resolves every distinct architecture (sorted) in `scope`.
+    pub fn resolve(&self, scope: Scope) -> Result<Vec<ArchResolution<'_>>, Error> {
+        let all: Vec<Vec<Source<'_>>> = self.sources.iter().map(solver_sources).collect();
+        let arch_sources: Vec<solver::ArchSources<'_>> = self
+            .sources
+            .iter()
+            .zip(&all)
+            .map(|(sources, list)| solver::ArchSources {
+                arch: &sources.apk_arch,
+                sources: list,
+            })
+            .collect();
+        let options = match scope {
+            Scope::Together => solver::Options {
+                arches: &arch_sources,
+            },
+            Scope::Separately => solver::Options::default(),
+        };
+        self.sources
+            .iter()
+            .zip(&all)
+            .map(|(sources, list)| {
+                let resolution = Resolver::new(list)
+                    .resolve(&sources.world, &options)
+                    .map_err(|error| diagnose(sources, error))?;
+                Ok(ArchResolution {
+                    arch: sources.arch.clone(),
+                    packages: resolution.packages,
+                })
+            })
+            .collect()
+    }
+
+    /// apko's `show-packages`: every architecture (sorted) with one line per package in install
+    /// order, resolved with the architectures aware of each other.
+    pub fn show_packages(
+        &self,
+        template: &super::Template,
+    ) -> Result<Vec<(Architecture, String)>, Error> {
+        Ok(self
+            .resolve(Scope::Together)?
+            .into_iter()
+            .map(|resolution| {
+                let lines = template.render_all(&resolution.packages);
+                (resolution.arch, lines)
+            })
+            .collect())
+    }
+
+    /// apko's `LockImageConfiguration`: resolves with every architecture known, unifies, and
+    /// returns the index and per-architecture locked configurations.
+    pub fn locked_configuration(&self) -> Result<LockedConfiguration, Error> {
+        let resolutions = self.resolve(Scope::Together)?;
+        let sets: Vec<ArchSet> = resolutions
+            .iter()
+            .map(|resolution| {
+                let mut set = ArchSet::new(resolution.arch.normalised().as_str());
+                for resolved in &resolution.packages {
+                    let package = resolved.package;
+                    set.insert(&package.name, &package.version, &package.provides);
+                }
+                set
+            })
+            .collect();
+        let input = self.lock_input();
+        let unified = unify::unify(&input.contents.packages, &sets)?;
+        let per_arch = unified
+            .per_arch
+            .into_iter()
+            .map(|(arch, pins)| {
+                let arch = Architecture::parse(&arch);
+                let locked = input.locked_for(Some(&arch), pins);
+                (arch, locked)
+            })
+            .collect();
+        Ok(LockedConfiguration {
+            index: input.locked_for(None, unified.index),
+            per_arch,
+            missing: unified.missing,
+        })
+    }
+
+    /// The configuration `LockImageConfigurationWithPackages` starts from: the loaded one with
+    /// the architectures being locked, and keyring and repository lists sorted and
+    /// de-duplicated (`sets.List`).
+    fn lock_input(&self) -> ImageConfiguration {
+        let mut input = self.loaded.configuration.clone();
+        input.archs = self.archs.clone();
+        let contents = &mut input.contents;
+        contents.build_repositories = sources::sorted_unique(&contents.build_repositories);
+        contents.repositories = sources::sorted_unique(&contents.repositories);
+        contents.keyring = sources::sorted_unique(&contents.keyring);
+        input
+    }
+}
+
+fn solver_sources(sources: &ArchSources) -> Vec<Source<'_>> {
+    sources
+        .indexes
+        .iter()
+        .map(|indexed: &Indexed| Source {
+            url: &indexed.url,
+            pin: indexed.pin.as_deref(),
+            packages: &indexed.packages,
+        })
+        .collect()
+}
+
+/// A failed resolution: when a pinned world entry matches nothing in any index, the pin was
+/// withdrawn (or never published), which is reported as such; otherwise the solver's error.
+fn diagnose(sources: &ArchSources, error: solver::Error) -> Error {
+    for entry in &sources.world {
+        let constraint = Constraint::parse(entry);
+        if constraint.conflict || constraint.operator != Operator::Equal {
+            continue;
+        }
+        let available = sources.indexes.iter().any(|indexed| {
+            indexed
+                .packages
+                .iter()
+                .any(|package| offers(package, &constraint))
+        });
+        if !available {
+            return Error::Withdrawn {
+                package: constraint.name,
+                version: constraint.version,
+                arch: sources.apk_arch.clone(),
+                repositories: sources
+                    .indexes
+                    .iter()
+                    .map(|indexed| redact(&indexed.url))
+                    .collect(),
+                source: Box::new(error),
+            };
+        }
+    }
+    Error::Resolve {
+        arch: sources.apk_arch.clone(),
+        source: Box::new(error),
+    }
+}
+
+/// Whether `package` has or provides the constraint's name at an admitted version.
+fn offers(package: &crate::apk::Package, constraint: &Constraint) -> bool {
+    let admits = |version: &str| Version::parse(version).is_ok_and(|v| constraint.admits(&v));
+    if package.name == constraint.name && admits(&package.version) {
+        return true;
+    }
+    package.provides.iter().any(|provide| {
+        let provided = Constraint::parse(provide);
+        provided.name == constraint.name && admits(&provided.version)
+    })
+}
+
+/// A repository URL for messages: any password replaced, as Go's `url.Redacted` does.
+fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("xxxxx"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
