@@ -180,6 +180,9 @@ pub enum Error {
         #[source]
         source: Box<solver::Error>,
     },
+    /// A resolver thread cannot be started.
+    #[error("cannot start a resolver thread")]
+    Thread(#[source] std::io::Error),
     /// Architectures disagree on a requested package (apko's "consistent version" error).
     #[error(transparent)]
     Unify(#[from] unify::Error),
