@@ -10,10 +10,10 @@
 //! | [`config`] | apko's image configuration (YAML/JSON, `include`, checksum, merge, validation) and `apko.lock.json` |
 //! | [`apk`] | versions and constraints, APKINDEX, .apk v2 packages, keyrings, repositories, the solver, the installed database |
 //! | [`lock`] | locking at release time: resolve every arch, unify, the locked configuration and apko.lock.json, show-packages, drift check |
-//! | [`build`] | the Go-compatible tar writer and reader (later: the root filesystem, apko's own files, image assembly) |
+//! | [`build`] | the in-memory root filesystem and its assembly in apko's order, the layer walk, the Go-compatible tar writer and reader, layers (tar → diff_id → pgzip → blob), apko's layering, image config, manifest, index and OCI layout output |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
 //! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
-//! | [`oci`] | OCI objects: references, registry, layout (to come) and Go-compatible JSON encoding |
+//! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 

@@ -593,3 +593,34 @@ fn bad_key_files_are_errors_naming_the_file() {
         Err(KeyError::Read { path, .. }) if path == missing
     ));
 }
+
+/// A large index is parsed in two halves; errors still name the line in the whole file, and the
+/// packages come out in file order.
+#[test]
+fn large_indexes_parse_in_order_and_name_the_right_line() {
+    use receipts::apk::index;
+    let record = |i: usize| format!("P:pkg{i}\nV:1.{i}-r0\nD:so:libc.musl-x86_64.so.1\n\n");
+    let mut text = String::new();
+    let mut count = 0;
+    while text.len() < 600 * 1024 {
+        text.push_str(&record(count));
+        count += 1;
+    }
+    let packages = index::parse_text(text.as_bytes()).expect("parse");
+    assert_eq!(packages.len(), count);
+    assert!(
+        packages
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.name == format!("pkg{i}"))
+    );
+
+    let lines_before = text.lines().count();
+    text.push_str("P:broken\nnot a field line\n\n");
+    let error = index::parse_text(text.as_bytes()).expect_err("malformed line");
+    assert!(
+        matches!(error, index::Error::Malformed { line, .. } if line == lines_before + 2),
+        "{error:?} should name line {}",
+        lines_before + 2
+    );
+}

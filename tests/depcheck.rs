@@ -35,6 +35,11 @@ const PURE: &[&str] = &[
     "build/tar.rs",
     "build/tar",
     "compress",
+    "oci/digest.rs",
+    "oci/descriptor.rs",
+    "oci/manifest.rs",
+    "oci/reference.rs",
+    "oci/image_set.rs",
 ];
 
 const IMPURE_NAMES: &[&str] = &["std::fs", "tokio", "reqwest", "std::net", "std::env"];

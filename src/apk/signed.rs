@@ -314,7 +314,8 @@ fn visit_entries<R: Read>(
                 limit: MAX_DECOMPRESSED,
             });
         }
-        let mut contents = Vec::new();
+        // Reserve what the header declares (bounded) so the entry is read in large chunks.
+        let mut contents = Vec::with_capacity(declared.min(RESERVE_LIMIT) as usize);
         entry.read_to_end(&mut contents).map_err(tar_error)?;
         if contents.len() as u64 != declared {
             return Err(Error::TruncatedEntry {
@@ -326,6 +327,9 @@ fn visit_entries<R: Read>(
     }
     Ok(())
 }
+
+/// The most memory reserved ahead from a tar header's declared size, which is not yet trusted.
+const RESERVE_LIMIT: u64 = 64 << 20;
 
 /// How far [`Members`] reads.
 #[derive(Clone, Copy, PartialEq, Eq)]

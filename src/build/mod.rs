@@ -1,9 +1,20 @@
-//! Builds image layers the way apko does.
+//! Builds image layers and images the way apko does.
 //!
-//! `build` will own the root filesystem (packages installed into an in-memory tree), the files
-//! apko writes itself, the tar writer and the assembly of configs, manifests and indexes. For
-//! now it holds the tar writer, which the installed database needs for `scripts.tar`.
+//! [`fs`] is the in-memory root filesystem with apko's install rules, [`rootfs`] assembles an
+//! image's filesystem in apko's order (InitDB, packages, installed database, accounts,
+//! `/etc/apko.json`, path mutations, certificates, busybox links, `ld.so.cache`, …), [`walk`]
+//! writes the tree as a layer tar (or feeds [`layering`]'s splitter for multi-layer images),
+//! [`tar`] is the Go `archive/tar`-compatible writer, [`layer`] streams a layer's tar through
+//! the diff_id hash and the compressor into a blob, [`layering`] groups packages into layers
+//! and splits a walk among them, [`image`] assembles configs, manifests and indexes as
+//! go-containerregistry encodes them and writes OCI layouts.
 //!
 //! Not for: reading repositories or packages (`apk`), compressing layers (`compress`).
 
+pub mod fs;
+pub mod image;
+pub mod layer;
+pub mod layering;
+pub mod rootfs;
 pub mod tar;
+pub mod walk;

@@ -1,10 +1,26 @@
-//! OCI objects as apko and go-containerregistry write them.
+//! Shared OCI nouns and the two places images live: OCI layout directories and registries.
 //!
-//! This module will own image references, the registry client, the OCI image layout and the
-//! Go-compatible JSON encoding every hashed JSON byte goes through. For now it holds only that
-//! encoding ([`json`]).
+//! [`Digest`], [`Descriptor`], [`Reference`] and the manifest and index types are the words every
+//! other module uses for content; [`layout`] reads and writes OCI image layout directories;
+//! [`registry`] talks to OCI distribution registries. Content always moves as the exact bytes
+//! that were hashed: nothing here re-serialises a manifest.
 //!
-//! Not for: the apko image configuration model (`config`), which uses [`json`] to serialise.
-//! Reproduces reference/apko-format.md §10.
+//! [`json`] is the Go `encoding/json`-compatible encoder: every hashed JSON byte in the crate
+//! comes from it.
+//!
+//! Not for: building images (`build`); attestations (`attest`).
 
+pub mod descriptor;
+pub mod digest;
+pub mod image_set;
 pub mod json;
+pub mod layout;
+pub mod manifest;
+pub mod reference;
+pub mod registry;
+
+pub use descriptor::{Descriptor, Platform};
+pub use digest::Digest;
+pub use image_set::ImageSet;
+pub use manifest::{Index, Manifest, media_type};
+pub use reference::{Local, Reference, Remote, Repository, Selector};

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 pub mod attest;
 pub mod installed;
+pub mod rootfs;
 
 /// The shared test data directory: `$RECEIPTS_TESTDATA`, or `../shared/testdata` beside the
 /// repository. A test that needs it fails when it is missing, loudly, in CI and everywhere else:
@@ -35,4 +36,5 @@ pub fn data(relative: &str) -> PathBuf {
 pub mod archive;
 pub mod http;
 pub mod lock;
+pub mod registry;
 pub mod signed;

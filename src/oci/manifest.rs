@@ -1,0 +1,238 @@
+//! Image manifests and image indexes, typed for reading, and the media types that name them.
+//!
+//! Parse with [`Manifest::parse`] / [`Index::parse`]; unknown fields are ignored, since nothing
+//! here is ever written back: content is always stored and pushed as the exact bytes that were
+//! hashed. [`media_type_of`] tells what a manifest-shaped document is when no `Content-Type`
+//! says so. Pure: no I/O.
+//!
+//! Not for: writing manifests whose digests matter (the Go-compatible JSON encoder and the
+//! image builder own that); descriptors ([`super::descriptor`]). Field names follow the OCI
+//! image-spec `manifest.md` and `image-index.md` (v1.1: `subject`, `artifactType`).
+
+use std::collections::BTreeMap;
+
+use super::descriptor::Descriptor;
+
+/// Media types this crate names.
+pub mod media_type {
+    /// OCI image manifest.
+    pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    /// OCI image index.
+    pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    /// OCI image config.
+    pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+    /// gzip-compressed OCI layer.
+    pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+    /// The empty JSON object `{}`, config of artifacts (OCI 1.1).
+    pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
+    /// Docker schema 2 manifest.
+    pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    /// Docker manifest list.
+    pub const DOCKER_MANIFEST_LIST: &str =
+        "application/vnd.docker.distribution.manifest.list.v2+json";
+
+    /// Every manifest type this crate reads, as sent in `Accept`.
+    pub const MANIFESTS: [&str; 4] = [
+        OCI_MANIFEST,
+        OCI_INDEX,
+        DOCKER_MANIFEST,
+        DOCKER_MANIFEST_LIST,
+    ];
+
+    /// Whether this media type is an index or manifest list (its children are manifests).
+    pub fn is_index(media_type: &str) -> bool {
+        media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
+    }
+
+    /// Whether this media type is an image manifest (its children are blobs).
+    pub fn is_manifest(media_type: &str) -> bool {
+        media_type == OCI_MANIFEST || media_type == DOCKER_MANIFEST
+    }
+}
+
+/// Why a document is not the manifest or index it should be.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not JSON of the expected shape.
+    #[error("not a valid {kind}")]
+    Json {
+        /// `image manifest` or `image index`.
+        kind: &'static str,
+        /// The parser's complaint.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `schemaVersion` is not 2.
+    #[error("{kind} has schemaVersion {version}, expected 2")]
+    SchemaVersion {
+        /// `image manifest` or `image index`.
+        kind: &'static str,
+        /// The version found.
+        version: u32,
+    },
+}
+
+/// An image manifest: one config and its layers, or an artifact.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Always 2.
+    pub schema_version: u32,
+    /// The manifest's own media type, when it states it.
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// The config blob.
+    pub config: Descriptor,
+    /// The layer blobs, base first.
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    /// The manifest this one refers to (a signature, attestation or SBOM of it).
+    #[serde(default)]
+    pub subject: Option<Descriptor>,
+    /// The artifact type, for artifacts.
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    /// Free-form metadata.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Manifest {
+    /// Parses a manifest and checks its schema version.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let manifest: Self = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            kind: "image manifest",
+            source,
+        })?;
+        if manifest.schema_version != 2 {
+            return Err(Error::SchemaVersion {
+                kind: "image manifest",
+                version: manifest.schema_version,
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// The artifact type a referrers list gives this manifest: `artifactType`, else the config's
+    /// media type (OCI distribution-spec, "Listing Referrers").
+    pub fn effective_artifact_type(&self) -> &str {
+        self.artifact_type
+            .as_deref()
+            .unwrap_or(&self.config.media_type)
+    }
+}
+
+/// An image index: manifests for several platforms, or a list of referrers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    /// Always 2.
+    pub schema_version: u32,
+    /// The index's own media type, when it states it.
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// The manifests (or indexes) it lists.
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+    /// The manifest this index refers to.
+    #[serde(default)]
+    pub subject: Option<Descriptor>,
+    /// The artifact type, for artifacts.
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    /// Free-form metadata.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Index {
+    /// Parses an index and checks its schema version.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let index: Self = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            kind: "image index",
+            source,
+        })?;
+        if index.schema_version != 2 {
+            return Err(Error::SchemaVersion {
+                kind: "image index",
+                version: index.schema_version,
+            });
+        }
+        Ok(index)
+    }
+}
+
+/// What a manifest-shaped JSON document is: its `mediaType` field, or, when it has none, an OCI
+/// index if it lists `manifests` and an OCI manifest if it has a `config`. `None` for anything
+/// else (a config, a layer, not JSON).
+pub fn media_type_of(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Shape {
+        schema_version: Option<u32>,
+        media_type: Option<String>,
+        manifests: Option<serde::de::IgnoredAny>,
+        config: Option<serde::de::IgnoredAny>,
+    }
+    let shape: Shape = serde_json::from_slice(bytes).ok()?;
+    shape.schema_version?;
+    match (shape.media_type, shape.manifests, shape.config) {
+        (Some(media_type), _, _) => Some(media_type),
+        (None, Some(_), None) => Some(media_type::OCI_INDEX.into()),
+        (None, None, Some(_)) => Some(media_type::OCI_MANIFEST.into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // apko's golden amd64 manifest (internal/cli/testdata/golden, 560 bytes).
+    const GOLDEN_MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":658,"digest":"sha256:6c815259150f37d000417f9a93f41bddf74dff905c745986069d4b03e954ac1d"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":3072,"digest":"sha256:c7557730da0e2d7fb242d8d1ac6dcf7e3a2439732aa5981270b4f3a02454b738"}],"annotations":{"org.opencontainers.image.created":"1970-01-01T00:00:00Z","org.opencontainers.image.title":"Title","org.opencontainers.image.vendor":"Vendor"}}"#;
+
+    #[test]
+    fn reads_apkos_golden_manifest() {
+        assert_eq!(GOLDEN_MANIFEST.len(), 560);
+        let manifest = Manifest::parse(GOLDEN_MANIFEST.as_bytes()).unwrap();
+        assert_eq!(manifest.config.size, 658);
+        assert_eq!(manifest.layers.len(), 1);
+        assert_eq!(manifest.layers[0].media_type, media_type::OCI_LAYER_GZIP);
+        assert_eq!(manifest.effective_artifact_type(), media_type::OCI_CONFIG);
+        assert_eq!(
+            manifest
+                .annotations
+                .get("org.opencontainers.image.title")
+                .map(String::as_str),
+            Some("Title")
+        );
+        assert_eq!(
+            media_type_of(GOLDEN_MANIFEST.as_bytes()).as_deref(),
+            Some(media_type::OCI_MANIFEST)
+        );
+    }
+
+    #[test]
+    fn reads_a_cosign_bundle_referrer() {
+        // Shape from reference/cosign-attestations.md §3.2, artifactType inside config included.
+        let text = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"},"layers":[],"annotations":{"dev.sigstore.bundle.content":"dsse-envelope"},"subject":{"mediaType":"application/vnd.oci.image.index.v1+json","size":765,"digest":"sha256:b5f05e6fc882c97d61c1daee566954ae6fc09924f8e152293e2b97a06092069f"},"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#;
+        let manifest = Manifest::parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            manifest.effective_artifact_type(),
+            "application/vnd.dev.sigstore.bundle.v0.3+json"
+        );
+        assert_eq!(manifest.subject.map(|s| s.size), Some(765));
+    }
+
+    #[test]
+    fn media_type_is_inferred_when_absent() {
+        assert_eq!(
+            media_type_of(br#"{"schemaVersion":2,"manifests":[]}"#).as_deref(),
+            Some(media_type::OCI_INDEX)
+        );
+        assert_eq!(media_type_of(br#"{"architecture":"amd64"}"#), None);
+        assert_eq!(media_type_of(b"\x1f\x8b"), None);
+        assert!(Index::parse(br#"{"schemaVersion":1,"manifests":[]}"#).is_err());
+        assert!(Manifest::parse(br#"{"schemaVersion":2}"#).is_err());
+    }
+}
