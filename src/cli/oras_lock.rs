@@ -175,6 +175,9 @@ pub enum Error {
     /// The library's error.
     #[error(transparent)]
     Lock(#[from] lock::Error),
+    /// `check` was given neither `--locked` nor `--lockfile`.
+    #[error("check needs --locked FILE or --lockfile FILE")]
+    NothingToCheck,
     /// Standard output cannot be written (other than a closed pipe, which is not an error).
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
@@ -314,8 +317,8 @@ fn check_drift(args: &CheckArgs) -> Result<Outcome, Error> {
             })?)
         }
         (None, Some(path)) => Earlier::Configuration(read_locked(path)?),
-        // clap's argument group requires one of the two.
-        (None, None) => Earlier::Configuration(Box::default()),
+        // clap's argument group requires one of the two; built by hand, Args may lack both.
+        (None, None) => return Err(Error::NothingToCheck),
     };
     let locker = open(&args.config, &args.resolve)?;
     let drift = match &earlier {
