@@ -496,6 +496,23 @@ fn outputs_are_replaced_atomically_and_untouched_on_error() {
         .collect();
     names.sort();
     assert_eq!(names, ["apko.lock.json", "locked.json"]);
+
+    // Modes as open(2) would give them under this umask: 0777 for the lock file (apko's
+    // os.ModePerm), 0666 for the locked configuration.
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let mode_of = |path: &Path| std::fs::metadata(path).expect("stat").permissions().mode() & 0o777;
+    let probe = |name: &str, mode: u32| {
+        let path = dir.path().join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+            .expect("probe");
+        mode_of(&path)
+    };
+    assert_eq!(mode_of(&lockfile), probe("probe-777", 0o777));
+    assert_eq!(mode_of(&locked), probe("probe-666", 0o666));
 }
 
 /// Checks a lock package entry against the package file itself, with plain hashing.
