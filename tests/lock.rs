@@ -496,6 +496,23 @@ fn outputs_are_replaced_atomically_and_untouched_on_error() {
         .collect();
     names.sort();
     assert_eq!(names, ["apko.lock.json", "locked.json"]);
+
+    // Modes as open(2) would give them under this umask: 0777 for the lock file (apko's
+    // os.ModePerm), 0666 for the locked configuration.
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let mode_of = |path: &Path| std::fs::metadata(path).expect("stat").permissions().mode() & 0o777;
+    let probe = |name: &str, mode: u32| {
+        let path = dir.path().join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+            .expect("probe");
+        mode_of(&path)
+    };
+    assert_eq!(mode_of(&lockfile), probe("probe-777", 0o777));
+    assert_eq!(mode_of(&locked), probe("probe-666", 0o666));
 }
 
 /// Checks a lock package entry against the package file itself, with plain hashing.
@@ -665,6 +682,49 @@ fn http_repository_locks_and_offline_replays_from_the_cache() {
         "{}",
         uncached.stderr
     );
+}
+
+#[test]
+fn deep_dependency_chains_resolve_off_the_callers_stack() {
+    // The solver walks dependencies recursively, as apko does on Go's growing stacks; the
+    // locker runs it on threads with deep stacks, so a long chain resolves even when the
+    // caller's own stack is small. 3,000 levels overflow the 128 KiB given here.
+    let dir = temp();
+    let depth = 3_000;
+    let records: Vec<receipts::apk::Package> = (0..depth)
+        .map(|i| {
+            let mut spec = package(&format!("c{i:05}"), "1-r0", "x86_64", &[]);
+            if i + 1 < depth {
+                spec.package.dependencies = vec![format!("c{:05}", i + 1)];
+            }
+            spec.package
+        })
+        .collect();
+    let index =
+        receipts::apk::writer::build_index(&records, "chain", &crate::support::lock::example_key())
+            .expect("index");
+    std::fs::create_dir_all(dir.path().join("repo/x86_64")).expect("repo dir");
+    std::fs::write(dir.path().join("repo/x86_64/APKINDEX.tar.gz"), index).expect("write index");
+    write_config(dir.path(), &["c00000"], &["x86_64"]);
+    let settings = receipts::lock::Settings {
+        working_dir: dir.path().to_owned(),
+        ..Default::default()
+    };
+    let locker = receipts::lock::Locker::open("apko.yaml", &settings).expect("open");
+    let installed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(128 << 10)
+            .spawn_scoped(scope, || {
+                locker
+                    .resolve(receipts::lock::Scope::Together)
+                    .map(|archs| archs.iter().map(|a| a.packages.len()).sum::<usize>())
+                    .map_err(|e| e.to_string())
+            })
+            .expect("spawn")
+            .join()
+            .expect("no overflow")
+    });
+    assert_eq!(installed, Ok(depth));
 }
 
 fn check_repository(root: &Path, lib: &str, tool: Option<&str>) {

@@ -244,13 +244,15 @@ pub struct Settings {
 /// Fetches indexes, packages and keys from repositories, through the download cache.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    client: reqwest::blocking::Client,
+    /// Made on first use: setting up the client (TLS roots, the blocking runtime's thread)
+    /// costs more than reading a local index, which never needs it.
+    client: std::sync::OnceLock<reqwest::blocking::Client>,
     cache: Option<PathBuf>,
     network: Network,
 }
 
 impl Fetcher {
-    /// A fetcher with its own HTTP client.
+    /// A fetcher with its own HTTP client (set up on the first remote request).
     pub fn new(settings: &Settings) -> Result<Self, Error> {
         let cache = settings
             .cache_dir
@@ -258,6 +260,17 @@ impl Fetcher {
             .or_else(|| dirs::cache_dir().map(|dir| dir.join("receipts").join("apk")));
         if settings.network == Network::Offline && cache.is_none() {
             return Err(Error::NoCacheDir);
+        }
+        Ok(Self {
+            client: std::sync::OnceLock::new(),
+            cache,
+            network: settings.network,
+        })
+    }
+
+    fn client(&self) -> Result<&reqwest::blocking::Client, Error> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
         }
         // No overall timeout: packages can be large and links slow; a dead peer is caught by the
         // connect timeout and the transport's keepalive.
@@ -267,11 +280,8 @@ impl Fetcher {
             .timeout(None)
             .build()
             .map_err(Error::Client)?;
-        Ok(Self {
-            client,
-            cache,
-            network: settings.network,
-        })
+        // A racing thread may have set one first; either client will do.
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// The verified index of `repository` for `arch`.
@@ -481,7 +491,7 @@ impl Fetcher {
         let Some(slot) = slot else {
             return check(&self.get(url)?.bytes);
         };
-        let head = self.send(self.client.head(url.clone()), url)?;
+        let head = self.send(self.client()?.head(url.clone()), url)?;
         // A cached copy that fails its check is fetched again, never trusted.
         if let Some(etag) = cache::etag(head.headers())
             && let Ok(bytes) = std::fs::read(slot.file(&etag))
@@ -518,7 +528,7 @@ impl Fetcher {
     }
 
     fn get(&self, url: &Url) -> Result<Fetched, Error> {
-        let response = self.send(self.client.get(url.clone()), url)?;
+        let response = self.send(self.client()?.get(url.clone()), url)?;
         let etag = cache::etag(response.headers());
         let bytes = response.bytes().map_err(|source| Error::Request {
             url: cache::redact(url),

@@ -20,6 +20,10 @@ use crate::apk::solver::{self, Resolved, Resolver, Source};
 use crate::apk::version::Version;
 use crate::config::{Architecture, ImageConfiguration, LoadedConfiguration, Loader};
 
+/// Stack size of a resolver thread: reserved address space, touched only as deep as the walk
+/// goes (depth is bounded by the number of package names).
+const RESOLVER_STACK: usize = 512 << 20;
+
 /// Whether architectures are resolved knowing about each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -200,25 +204,44 @@ impl Locker {
                 sources: list,
             })
             .collect();
+        // With one architecture there is nothing to disqualify against.
         let options = match scope {
-            Scope::Together => solver::Options {
+            Scope::Together if arch_sources.len() > 1 => solver::Options {
                 arches: &arch_sources,
             },
-            Scope::Separately => solver::Options::default(),
+            Scope::Together | Scope::Separately => solver::Options::default(),
         };
-        self.sources
-            .iter()
-            .zip(&all)
-            .map(|(sources, list)| {
-                let resolution = Resolver::new(list)
-                    .resolve(&sources.world, &options)
-                    .map_err(|error| diagnose(sources, error))?;
-                Ok(ArchResolution {
-                    arch: sources.arch.clone(),
-                    packages: resolution.packages,
+        // One thread per architecture, each with a deep stack: the solver walks dependencies
+        // recursively (as apko does on Go's growing stacks), and a long dependency chain in a
+        // large repository goes deeper than a default thread stack allows.
+        std::thread::scope(|scope| {
+            let mut handles = Vec::with_capacity(self.sources.len());
+            for (sources, list) in self.sources.iter().zip(&all) {
+                let options = &options;
+                let handle = std::thread::Builder::new()
+                    .name(format!("resolve-{}", sources.apk_arch))
+                    .stack_size(RESOLVER_STACK)
+                    .spawn_scoped(scope, move || {
+                        Resolver::new(list)
+                            .resolve(&sources.world, options)
+                            .map_err(|error| diagnose(sources, error))
+                    })
+                    .map_err(Error::Thread)?;
+                handles.push((sources, handle));
+            }
+            handles
+                .into_iter()
+                .map(|(sources, handle)| {
+                    let resolution = handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                    Ok(ArchResolution {
+                        arch: sources.arch.clone(),
+                        packages: resolution.packages,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// apko's `show-packages`: every architecture (sorted) with one line per package in install

@@ -51,7 +51,7 @@ pub use locker::{ArchResolution, LockedConfiguration, Locker, Scope};
 pub use show::Template;
 
 /// Where and how a configuration is read and its repositories fetched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// The directory relative paths are read from (configuration, keys, local repositories,
     /// base image), as apko reads them from its working directory. Empty: the process's.
@@ -180,6 +180,9 @@ pub enum Error {
         #[source]
         source: Box<solver::Error>,
     },
+    /// A resolver thread cannot be started.
+    #[error("cannot start a resolver thread")]
+    Thread(#[source] std::io::Error),
     /// Architectures disagree on a requested package (apko's "consistent version" error).
     #[error(transparent)]
     Unify(#[from] unify::Error),
