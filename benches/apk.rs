@@ -17,59 +17,9 @@ use receipts::apk::signed;
 use receipts::apk::solver::{Options, Resolver, Source};
 use sha1::{Digest, Sha1};
 
-/// 50 top-level names: the 25 of apko's alpine-316-dev case and 25 common tools.
-const WORLD: [&str; 50] = [
-    "alpine-baselayout",
-    "apk-tools",
-    "bash",
-    "busybox",
-    "bzip2",
-    "ca-certificates",
-    "coreutils",
-    "curl",
-    "diffutils",
-    "file",
-    "findutils",
-    "gawk",
-    "gcc",
-    "git",
-    "grep",
-    "gzip",
-    "htop",
-    "iproute2",
-    "iptables",
-    "jq",
-    "less",
-    "libxml2",
-    "lsof",
-    "make",
-    "musl-dev",
-    "nano",
-    "nginx",
-    "nodejs",
-    "openssh",
-    "openssl",
-    "patch",
-    "perl",
-    "postgresql14",
-    "python3",
-    "redis",
-    "rsync",
-    "ruby",
-    "sed",
-    "socat",
-    "sqlite",
-    "strace",
-    "tar",
-    "tmux",
-    "tree",
-    "tzdata",
-    "unzip",
-    "vim",
-    "wget",
-    "xz",
-    "zstd",
-];
+#[path = "alpine_world.rs"]
+mod alpine_world;
+use alpine_world::WORLD;
 
 const RUNS: usize = 40;
 

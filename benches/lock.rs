@@ -23,59 +23,9 @@ use receipts::apk::signed;
 use receipts::apk::writer::{self, PackageSigning, SigningKey};
 use receipts::lock::{Locker, Settings, output};
 
-/// 50 top-level names: the 25 of apko's alpine-316-dev case and 25 common tools.
-const WORLD: [&str; 50] = [
-    "alpine-baselayout",
-    "apk-tools",
-    "bash",
-    "busybox",
-    "bzip2",
-    "ca-certificates",
-    "coreutils",
-    "curl",
-    "diffutils",
-    "file",
-    "findutils",
-    "gawk",
-    "gcc",
-    "git",
-    "grep",
-    "gzip",
-    "htop",
-    "iproute2",
-    "iptables",
-    "jq",
-    "less",
-    "libxml2",
-    "lsof",
-    "make",
-    "musl-dev",
-    "nano",
-    "nginx",
-    "nodejs",
-    "openssh",
-    "openssl",
-    "patch",
-    "perl",
-    "postgresql14",
-    "python3",
-    "redis",
-    "rsync",
-    "ruby",
-    "sed",
-    "socat",
-    "sqlite",
-    "strace",
-    "tar",
-    "tmux",
-    "tree",
-    "tzdata",
-    "unzip",
-    "vim",
-    "wget",
-    "xz",
-    "zstd",
-];
+#[path = "alpine_world.rs"]
+mod alpine_world;
+use alpine_world::WORLD;
 
 const SYNTHETIC_PACKAGES: usize = 50_000;
 const ALPINE_KEY: &str = "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub";
