@@ -14,6 +14,7 @@
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
 //! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
 //! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
+//! | [`rebuild`] | the audit: compare (identical, equivalent, different), diff, report |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 
@@ -25,3 +26,4 @@ pub mod compress;
 pub mod config;
 pub mod lock;
 pub mod oci;
+pub mod rebuild;

@@ -3,7 +3,9 @@
 //! Not for: library work. Each binary parses here, calls one library entry point and maps the
 //! result to an exit status.
 
+pub mod cosign_rebuild;
 pub mod oras_lock;
+pub mod registry;
 
 use std::process::ExitCode;
 

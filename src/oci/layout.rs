@@ -255,7 +255,7 @@ impl Layout {
             path: self.dir.join("index.json"),
             source,
         })?;
-        self.store_blobs(set)?;
+        self.store_blobs_of(set)?;
         for manifest in set
             .manifests()
             .iter()
@@ -275,7 +275,7 @@ impl Layout {
                 path: self.dir.clone(),
             });
         };
-        self.store_blobs(set)?;
+        self.store_blobs_of(set)?;
         for manifest in set.manifests() {
             self.write_blob(&manifest.bytes)?;
         }
@@ -283,7 +283,8 @@ impl Layout {
         Ok(root.descriptor.clone())
     }
 
-    fn store_blobs(&self, set: &ImageSet) -> Result<(), Error> {
+    /// Stores every blob of `set` (not its manifests), checking each digest.
+    pub fn store_blobs_of(&self, set: &ImageSet) -> Result<(), Error> {
         for blob in set.blobs() {
             let digest = &blob.descriptor.digest;
             match &blob.content {

@@ -2,7 +2,7 @@
 //!
 //! [`Digest`], [`Descriptor`], [`Reference`] and the manifest and index types are the words every
 //! other module uses for content; [`layout`] reads and writes OCI image layout directories;
-//! [`registry`] talks to OCI distribution registries. Content always moves as the exact bytes
+//! [`registry`] talks to OCI distribution registries; [`store`] is one interface over both. Content always moves as the exact bytes
 //! that were hashed: nothing here re-serialises a manifest.
 //!
 //! [`json`] is the Go `encoding/json`-compatible encoder: every hashed JSON byte in the crate
@@ -18,9 +18,11 @@ pub mod layout;
 pub mod manifest;
 pub mod reference;
 pub mod registry;
+pub mod store;
 
 pub use descriptor::{Descriptor, Platform};
 pub use digest::Digest;
 pub use image_set::ImageSet;
 pub use manifest::{Index, Manifest, media_type};
 pub use reference::{Local, Reference, Remote, Repository, Selector};
+pub use store::Store;

@@ -1,0 +1,143 @@
+//! `cosign-rebuild`: argument definitions and the glue between them and the library.
+//!
+//! One file per command below this module; each defines its `clap::Args`, its own error type
+//! and a `run` that calls one library entry point and prints. This file holds the command
+//! list, plugin-word handling and the mapping of outcomes to exit statuses.
+//!
+//! Not for: building ([`crate::build`]), attesting or verifying ([`crate::attest`]), the audit
+//! ([`crate::rebuild`]).
+
+pub mod attest;
+pub mod audit;
+pub mod build;
+pub mod diff;
+pub mod download;
+pub mod keys;
+pub mod verify;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success; for an audit: the rebuild reproduced the image (identical or equivalent)
+  1  error, including a failed verification
+  2  invalid arguments
+  3  audit or diff: rebuilt, but different
+
+Called as `cosign-rebuild rebuild …` (the way a plugin shim calls it), `rebuild` is the audit.";
+
+/// Build apko images from a locked configuration, attest them as cosign does, and audit
+/// published images: verify the image-configuration attestation, rebuild from its predicate and
+/// prove the digest is the same, or show why it is not.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cosign-rebuild",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_long_help = EXIT_STATUS
+)]
+pub struct Args {
+    /// A command; without one, IMAGE is audited.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Audit options (the default command).
+    #[command(flatten)]
+    pub audit: audit::AuditArgs,
+}
+
+/// `cosign-rebuild`'s commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit IMAGE (the default command, spelled out for shims: `cosign rebuild IMAGE`).
+    #[command(after_long_help = EXIT_STATUS)]
+    Rebuild(audit::AuditArgs),
+    /// Build an image from an apko configuration (locked, or with --lockfile) into an OCI
+    /// layout or a registry; prints the image index digest.
+    Build(build::BuildArgs),
+    /// Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as
+    /// `cosign attest` does.
+    Attest(attest::AttestArgs),
+    /// Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`.
+    GenerateKeyPair(keys::GenerateKeyPairArgs),
+    /// Print IMAGE's attestations, as `cosign download attestation`.
+    Download(download::DownloadArgs),
+    /// Verify IMAGE's attestations, as `cosign verify-attestation`.
+    Verify(verify::VerifyArgs),
+    /// Verify one Sigstore bundle (the sigstore-conformance CLI protocol).
+    #[command(hide = true)]
+    VerifyBundle(verify::VerifyBundleArgs),
+    /// Compare two images: manifests, configs and layer file trees.
+    #[command(after_long_help = EXIT_STATUS)]
+    Diff(diff::DiffArgs),
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `build` failed.
+    #[error(transparent)]
+    Build(#[from] build::Error),
+    /// `attest` failed.
+    #[error(transparent)]
+    Attest(#[from] attest::Error),
+    /// `generate-key-pair` failed.
+    #[error(transparent)]
+    Keys(#[from] keys::Error),
+    /// `download` failed.
+    #[error(transparent)]
+    Download(#[from] download::Error),
+    /// `verify` or `verify-bundle` failed.
+    #[error(transparent)]
+    Verify(#[from] verify::Error),
+    /// The audit failed.
+    #[error(transparent)]
+    Audit(#[from] audit::Error),
+    /// `diff` failed.
+    #[error(transparent)]
+    Diff(#[from] diff::Error),
+}
+
+/// How a successful run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The command did its work (an audit: the image was reproduced).
+    Done,
+    /// An audit or diff: the images differ.
+    Different,
+}
+
+impl Args {
+    /// Parses the command line; a leading `rebuild` (plugin dispatch, `cosign rebuild …`) names
+    /// the audit. Invalid arguments print clap's message and exit with status 2.
+    pub fn parse_plugin<I: IntoIterator<Item = OsString>>(args: I) -> Args {
+        Args::parse_from(args)
+    }
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<Outcome, Error> {
+    match args.command {
+        Some(Command::Rebuild(audit)) => Ok(audit::run(&audit)?),
+        Some(Command::Build(build)) => Ok(build::run(&build)?),
+        Some(Command::Attest(attest)) => Ok(attest::run(&attest)?),
+        Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys)?),
+        Some(Command::Download(download)) => Ok(download::run(&download)?),
+        Some(Command::Verify(verify)) => Ok(verify::run(&verify)?),
+        Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
+        Some(Command::Diff(diff)) => Ok(diff::run(&diff)?),
+        None => Ok(audit::run(&args.audit)?),
+    }
+}
+
+/// Prints an error chain and maps the outcome to the exit status in the long help.
+pub fn exit(result: Result<Outcome, Error>) -> ExitCode {
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Different) => ExitCode::from(3),
+        Err(error) => super::report(&error),
+    }
+}
