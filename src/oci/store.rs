@@ -50,8 +50,8 @@ pub enum Error {
 pub enum Store {
     /// A repository reached through a registry client.
     Registry {
-        /// The client.
-        client: Registry,
+        /// The client (boxed: it carries a runtime).
+        client: Box<Registry>,
         /// The repository.
         repository: Repository,
     },
@@ -70,7 +70,7 @@ impl Store {
     pub fn open(reference: &Reference, settings: &Settings) -> Result<Self, Error> {
         match reference {
             Reference::Remote(remote) => Ok(Self::Registry {
-                client: Registry::new(settings.clone())?,
+                client: Box::new(Registry::new(settings.clone())?),
                 repository: remote.repository().clone(),
             }),
             Reference::Local(local) => Ok(Self::Layout(Layout::open(local.dir())?)),
