@@ -7,4 +7,5 @@
 pub mod bundle;
 pub mod dsse;
 pub mod key;
+pub mod names;
 pub mod statement;
