@@ -57,7 +57,7 @@ pub enum Command {
     Rebuild(audit::AuditArgs),
     /// Build an image from an apko configuration (locked, or with --lockfile) into an OCI
     /// layout or a registry; prints the image index digest.
-    Build(build::BuildArgs),
+    Build(Box<build::BuildArgs>),
     /// Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as
     /// `cosign attest` does.
     Attest(attest::AttestArgs),

@@ -6,6 +6,7 @@
 pub mod cosign_rebuild;
 pub mod oras_lock;
 pub mod registry;
+pub mod resolve;
 
 use std::process::ExitCode;
 

@@ -12,9 +12,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::apk::repository::{self, Network};
 use crate::config::{ImageConfiguration, Lock};
 use crate::lock::{self, Locker, Template, check, output};
+
+pub use super::resolve::ResolveArgs;
 
 const EXIT_STATUS: &str = "\
 Exit status:
@@ -70,26 +71,6 @@ pub enum Command {
     /// `receipts::lock::check` module.
     #[command(after_long_help = EXIT_STATUS)]
     Check(CheckArgs),
-}
-
-/// Options of every command that resolves packages.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ResolveArgs {
-    /// Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as
-    /// x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the
-    /// configuration's `archs`, else all architectures.
-    #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
-    pub archs: Vec<String>,
-    /// Use no network: indexes, keys and packages must be in the download cache.
-    #[arg(long)]
-    pub offline: bool,
-    /// Download cache directory (default: the user cache directory's `receipts/apk`).
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Directories searched for the configuration file (and the base image) when it is not in
-    /// the working directory (repeatable or comma-separated).
-    #[arg(long = "include-paths", value_name = "DIR", value_delimiter = ',')]
-    pub include_paths: Vec<PathBuf>,
 }
 
 /// `oras-lock CONFIG`.
@@ -230,24 +211,8 @@ pub fn exit(result: Result<Outcome, Error>) -> ExitCode {
     }
 }
 
-fn settings(resolve: &ResolveArgs) -> lock::Settings {
-    lock::Settings {
-        working_dir: PathBuf::new(),
-        include_paths: resolve.include_paths.clone(),
-        archs: resolve.archs.clone(),
-        fetch: repository::Settings {
-            cache_dir: resolve.cache_dir.clone(),
-            network: if resolve.offline {
-                Network::Offline
-            } else {
-                Network::Online
-            },
-        },
-    }
-}
-
 fn open(config: &str, resolve: &ResolveArgs) -> Result<Locker, Error> {
-    let locker = Locker::open(config, &settings(resolve))?;
+    let locker = Locker::open(config, &resolve.settings())?;
     for path in locker.missing_indexes() {
         eprintln!("warning: {}: no such index, skipped", path.display());
     }
