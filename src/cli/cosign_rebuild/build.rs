@@ -143,8 +143,8 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
         Some(value) => Some(value.clone()),
         None => std::env::var_os("SOURCE_DATE_EPOCH").map(|v| v.to_string_lossy().into_owned()),
     };
-    let source_date =
-        SourceDate::resolve(environment.as_deref(), None).map_err(|e| Error::SourceDate(Box::new(e)))?;
+    let source_date = SourceDate::resolve(environment.as_deref(), None)
+        .map_err(|e| Error::SourceDate(Box::new(e)))?;
     let settings = args.resolve.settings();
     let configuration = Loader::new()
         .working_dir(&settings.working_dir)
@@ -180,7 +180,10 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
     let locked = match &args.locked_out {
         Some(path) => {
             let format = output::Format::for_path(path).unwrap_or_default();
-            Some((path, output::encode(&built.locked, format).map_err(Box::new)?))
+            Some((
+                path,
+                output::encode(&built.locked, format).map_err(Box::new)?,
+            ))
         }
         None => None,
     };
