@@ -16,4 +16,5 @@ mod depcheck;
 mod lock;
 mod oci;
 mod plugins;
+mod registry_auth;
 mod support;
