@@ -17,4 +17,6 @@ mod config;
 mod depcheck;
 mod lock;
 mod oci;
+mod plugins;
+mod registry_auth;
 mod support;
