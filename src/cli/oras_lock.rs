@@ -87,7 +87,7 @@ pub enum Command {
 /// Options of every command that resolves packages: the shared resolution options and
 /// oras's registry options.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ResolveArgs {
+pub struct OrasResolveArgs {
     /// Resolution options (shared with `cosign-rebuild build`).
     #[command(flatten)]
     pub packages: super::resolve::ResolveArgs,
@@ -116,7 +116,7 @@ pub struct LockArgs {
     pub format: Option<ConfigFormat>,
     /// Resolution options.
     #[command(flatten)]
-    pub resolve: ResolveArgs,
+    pub resolve: OrasResolveArgs,
 }
 
 /// Formats of the locked configuration.
@@ -141,7 +141,7 @@ pub struct ShowArgs {
     pub format: String,
     /// Resolution options.
     #[command(flatten)]
-    pub resolve: ResolveArgs,
+    pub resolve: OrasResolveArgs,
 }
 
 /// `oras-lock check CONFIG`.
@@ -162,7 +162,7 @@ pub struct CheckArgs {
     pub format: ReportFormat,
     /// Resolution options.
     #[command(flatten)]
-    pub resolve: ResolveArgs,
+    pub resolve: OrasResolveArgs,
 }
 
 /// Formats of the drift report.
@@ -265,7 +265,7 @@ pub fn exit(result: Result<Outcome, Error>) -> ExitCode {
 /// The library settings; also checks what the library would accept but cannot succeed with:
 /// unknown `--arch` names (apko keeps them and then finds no index) and incomplete registry
 /// credentials.
-fn settings(resolve: &ResolveArgs) -> Result<lock::Settings, Error> {
+fn settings(resolve: &OrasResolveArgs) -> Result<lock::Settings, Error> {
     check_archs(&resolve.packages.archs)?;
     resolve.registry.settings()?;
     Ok(resolve.packages.settings())
@@ -296,7 +296,7 @@ fn check_archs(names: &[String]) -> Result<(), Error> {
     }
 }
 
-fn open(config: &str, resolve: &ResolveArgs, progress: &Progress) -> Result<Locker, Error> {
+fn open(config: &str, resolve: &OrasResolveArgs, progress: &Progress) -> Result<Locker, Error> {
     progress.step(format_args!("reading {config} and its package indexes"));
     let locker = Locker::open(config, &settings(resolve)?)?;
     for path in locker.missing_indexes() {
