@@ -13,6 +13,7 @@ mod build_tar;
 mod compress;
 mod config;
 mod depcheck;
+mod errors;
 mod lock;
 mod oci;
 mod plugins;

@@ -168,7 +168,7 @@ fn repository_hint(error: &repository::Error) -> Option<String> {
 
 fn signed_hint(error: &signed::Error) -> Option<String> {
     match error {
-        signed::Error::Unsigned { .. } => Some(
+        signed::Error::Unsigned { .. } | signed::Error::SingleStream { .. } => Some(
             "sign the index (abuild-sign, melange sign-index): unsigned indexes are refused, as \
              apk and apko refuse them"
                 .into(),
