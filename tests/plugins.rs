@@ -443,3 +443,42 @@ fn progress_is_plain_lines_off_a_terminal_and_absent_with_quiet() {
         assert_eq!(silent.stdout, loud.stdout, "--quiet changes no data");
     }
 }
+
+#[test]
+fn show_packages_output_json_is_apkos_resolution_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::lock::alpine_316_dev(dir.path());
+    let run = crate::support::lock::oras_lock(
+        dir.path(),
+        &["show-packages", "apko.yaml", "--output", "json"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr, "",
+        "no headings: the architecture is in the data"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let archs = report["architectures"].as_array().expect("architectures");
+    assert_eq!(archs.len(), 1);
+    assert_eq!(archs[0]["arch"], "amd64");
+    let lines: String = archs[0]["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            let source = p["source"].as_str().unwrap();
+            let name = p["name"].as_str().unwrap();
+            let version = p["version"].as_str().unwrap();
+            assert!(
+                source.ends_with(&format!("/x86_64/{name}-{version}.apk")),
+                "{source}"
+            );
+            format!("{name} {version}\n")
+        })
+        .collect();
+    let expected = std::fs::read_to_string(data(
+        "derived/apko/resolve/alpine-316-dev/show-packages.txt",
+    ))
+    .unwrap();
+    assert_eq!(lines, expected, "apko's install order and versions");
+}
