@@ -380,3 +380,25 @@ fn registry_auth_denied_and_missing_tag() {
         "{message}"
     );
 }
+
+#[test]
+fn existing_key_file_is_not_replaced_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("cosign");
+    std::fs::write(dir.path().join("cosign.key"), "an older key").unwrap();
+    let pair = key::generate_key_pair(b"pw").unwrap();
+    let error = key::write_key_pair(&pair, &prefix, key::Overwrite::Refuse).unwrap_err();
+    let message = render_chain(&error);
+    assert!(
+        message.contains(&format!(
+            "key file {} already exists",
+            dir.path().join("cosign.key").display()
+        )) && message.contains("hint: keep using that key, or move it away"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("cosign.key")).unwrap(),
+        "an older key"
+    );
+    assert!(!dir.path().join("cosign.pub").exists(), "nothing written");
+}

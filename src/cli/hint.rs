@@ -73,11 +73,20 @@ fn one(error: &(dyn Error + 'static)) -> Option<String> {
             path.display()
         ));
     }
-    if let Some(key::Error::Decrypt) = downcast::<key::Error>(error) {
-        return Some(
-            "give the password the key was created with (COSIGN_PASSWORD, as cosign reads it)"
+    if let Some(error) = downcast::<key::Error>(error) {
+        return match error {
+            key::Error::Decrypt => Some(
+                "give the password the key was created with (COSIGN_PASSWORD, as cosign reads \
+                 it)"
                 .into(),
-        );
+            ),
+            key::Error::Exists { .. } => Some(
+                "keep using that key, or move it away before generating a new pair: an \
+                 existing key is never replaced silently"
+                    .into(),
+            ),
+            _ => None,
+        };
     }
     if let Some(error) = downcast::<registry::Error>(error) {
         return registry_hint(error);
