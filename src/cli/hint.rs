@@ -3,7 +3,10 @@
 //! Library errors say what happened and to what (package, URL, key, file); what a person should
 //! do next depends on the command line they typed, so the advice lives here, beside the flags
 //! it names. The chain is searched from the outermost error to the innermost cause and the
-//! innermost advice wins: it is the most specific.
+//! innermost advice wins: it is the most specific. A value wrapped with
+//! `#[error(transparent)]` never appears in a `source()` chain, only its causes do; a command
+//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has),
+//! or wraps it as a `#[source]` instead.
 //!
 //! Not for: printing (`cli::print_chain`) or the errors themselves (each module's `Error`).
 

@@ -260,10 +260,9 @@ pub fn without_plugin_word<I: IntoIterator<Item = OsString>>(args: I) -> Vec<OsS
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<Outcome, Error> {
-    let progress = Progress::new(args.quiet);
     match args.command {
         Some(Command::ShowPackages(show)) => show_packages(&show),
-        Some(Command::Check(check)) => check_drift(&check, &progress),
+        Some(Command::Check(check)) => check_drift(&check, &Progress::new(args.quiet)),
         Some(Command::Shim(shim)) => {
             super::plugin::print_shim(&super::plugin::ORAS_LOCK, &shim)?;
             Ok(Outcome::Done)
@@ -272,7 +271,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
             super::plugin::print_metadata(&super::plugin::ORAS_LOCK)?;
             Ok(Outcome::Done)
         }
-        None => lock_configuration(&args.lock, &progress),
+        None => lock_configuration(&args.lock, &Progress::new(args.quiet)),
     }
 }
 
