@@ -123,7 +123,7 @@ _oras__lock() {
             return 0
             ;;
         oras__subcmd__lock__subcmd__check)
-            opts="-u -p -q -h --locked --lockfile --format --arch --offline --cache-dir --include-paths --allow-http-registry --plain-http --allow-insecure-registry --insecure --registry-config --registry-username --username --registry-password --password --password-stdin --quiet --help"
+            opts="-u -p -q -h --locked --lockfile --output --format --arch --offline --cache-dir --include-paths --allow-http-registry --plain-http --allow-insecure-registry --insecure --registry-config --registry-username --username --registry-password --password --password-stdin --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +138,10 @@ _oras__lock() {
                     return 0
                     ;;
                 --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
@@ -301,7 +305,7 @@ _oras__lock() {
             return 0
             ;;
         oras__subcmd__lock__subcmd__show__subcmd__packages)
-            opts="-u -p -q -h --format --arch --offline --cache-dir --include-paths --allow-http-registry --plain-http --allow-insecure-registry --insecure --registry-config --registry-username --username --registry-password --password --password-stdin --quiet --help"
+            opts="-u -p -q -h --format --output --arch --offline --cache-dir --include-paths --allow-http-registry --plain-http --allow-insecure-registry --insecure --registry-config --registry-username --username --registry-password --password --password-stdin --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +313,10 @@ _oras__lock() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --arch)

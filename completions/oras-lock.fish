@@ -47,6 +47,8 @@ complete -c oras-lock -n "__fish_oras_lock_needs_command" -a "shim" -d 'Print a 
 complete -c oras-lock -n "__fish_oras_lock_needs_command" -a "plugin-metadata" -d 'Print docker-style CLI plugin metadata as JSON (for plugin managers)'
 complete -c oras-lock -n "__fish_oras_lock_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -l format -d 'One of name-version (default), name-version-source, name=version, name=version-source, name-(version), name-(version)-source, packagelock, packagelock-source; or a template using {{.Name}}, {{.Version}} and {{.Source}} (no other template actions)' -r
+complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -l output -d '`json` prints `{"architectures": [{"arch", "packages": [{"name", "version", "source"}]}]}` (install order) on stdout instead of the --format lines and the stderr headings' -r -f -a "text\t'One line per change'
+json\t'The JSON report'"
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -l arch -d 'Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the configuration\'s `archs`, else all architectures' -r
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -l cache-dir -d 'Download cache directory (default: the user cache directory\'s `receipts/apk`)' -r -F
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -l include-paths -d 'Directories searched for the configuration file (and the base image) when it is not in the working directory (repeatable or comma-separated)' -r -F
@@ -61,7 +63,7 @@ complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -s q 
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand show-packages" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand check" -l locked -d 'A locked configuration written by `oras-lock` (YAML for `.yaml`/`.yml`, else JSON)' -r -F
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand check" -l lockfile -d 'An apko.lock.json' -r -F
-complete -c oras-lock -n "__fish_oras_lock_using_subcommand check" -l format -d 'Report format' -r -f -a "text\t'One line per change'
+complete -c oras-lock -n "__fish_oras_lock_using_subcommand check" -l format -l output -d 'Report format (`--output` is oras\'s spelling)' -r -f -a "text\t'One line per change'
 json\t'The JSON report'"
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand check" -l arch -d 'Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the configuration\'s `archs`, else all architectures' -r
 complete -c oras-lock -n "__fish_oras_lock_using_subcommand check" -l cache-dir -d 'Download cache directory (default: the user cache directory\'s `receipts/apk`)' -r -F

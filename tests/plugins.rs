@@ -443,3 +443,98 @@ fn progress_is_plain_lines_off_a_terminal_and_absent_with_quiet() {
         assert_eq!(silent.stdout, loud.stdout, "--quiet changes no data");
     }
 }
+
+#[test]
+fn show_packages_output_json_is_apkos_resolution_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::lock::alpine_316_dev(dir.path());
+    let run = crate::support::lock::oras_lock(
+        dir.path(),
+        &["show-packages", "apko.yaml", "--output", "json"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr, "",
+        "no headings: the architecture is in the data"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let archs = report["architectures"].as_array().expect("architectures");
+    assert_eq!(archs.len(), 1);
+    assert_eq!(archs[0]["arch"], "amd64");
+    let lines: String = archs[0]["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            let source = p["source"].as_str().unwrap();
+            let name = p["name"].as_str().unwrap();
+            let version = p["version"].as_str().unwrap();
+            assert!(
+                source.ends_with(&format!("/x86_64/{name}-{version}.apk")),
+                "{source}"
+            );
+            format!("{name} {version}\n")
+        })
+        .collect();
+    let expected = std::fs::read_to_string(data(
+        "derived/apko/resolve/alpine-316-dev/show-packages.txt",
+    ))
+    .unwrap();
+    assert_eq!(lines, expected, "apko's install order and versions");
+}
+
+/// Runs `oras-lock args…` under `script`, which gives it a terminal for stdout and stderr, and
+/// returns what the terminal showed.
+fn lock_on_a_terminal(dir: &Path, cache: &Path, args: &str, no_color: bool) -> String {
+    let mut command = Command::new("script");
+    command
+        .args(["-qec", &format!("{ORAS_LOCK} {args}"), "/dev/null"])
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", cache)
+        .env("TERM", "xterm")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE");
+    if no_color {
+        command.env("NO_COLOR", "1");
+    } else {
+        command.env_remove("NO_COLOR");
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("script (util-linux) not runnable: {e}"));
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn progress_on_a_terminal_is_a_spinner_coloured_unless_no_color() {
+    let case = data("derived/apko/goldens/features");
+    let scratch = tempfile::tempdir().unwrap();
+    let cache = scratch.path().join("cache");
+    let out = scratch.path().join("locked.json");
+    let args = format!("apko.yaml --arch x86_64 -o {}", out.display());
+
+    let coloured = lock_on_a_terminal(&case, &cache, &args, false);
+    assert!(
+        coloured.contains("resolving packages for amd64"),
+        "{coloured:?}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[36m"),
+        "a cyan spinner: {coloured:?}"
+    );
+    assert!(
+        coloured.ends_with("\r\u{1b}[2K"),
+        "the spinner line is cleared at the end: {coloured:?}"
+    );
+
+    let plain = lock_on_a_terminal(&case, &cache, &args, true);
+    assert!(plain.contains("resolving packages for amd64"), "{plain:?}");
+    assert!(
+        !plain.contains("\u{1b}[3"),
+        "NO_COLOR: no colour: {plain:?}"
+    );
+
+    let quiet = lock_on_a_terminal(&case, &cache, &format!("{args} --quiet"), false);
+    assert_eq!(quiet, "", "--quiet: nothing");
+}

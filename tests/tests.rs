@@ -15,6 +15,7 @@ mod build_tar;
 mod compress;
 mod config;
 mod depcheck;
+mod errors;
 mod lock;
 mod oci;
 mod plugins;

@@ -3,7 +3,10 @@
 //! Library errors say what happened and to what (package, URL, key, file); what a person should
 //! do next depends on the command line they typed, so the advice lives here, beside the flags
 //! it names. The chain is searched from the outermost error to the innermost cause and the
-//! innermost advice wins: it is the most specific.
+//! innermost advice wins: it is the most specific. A value wrapped with
+//! `#[error(transparent)]` never appears in a `source()` chain, only its causes do; a command
+//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has),
+//! or wraps it as a `#[source]` instead.
 //!
 //! Not for: printing (`cli::print_chain`) or the errors themselves (each module's `Error`).
 
@@ -73,11 +76,20 @@ fn one(error: &(dyn Error + 'static)) -> Option<String> {
             path.display()
         ));
     }
-    if let Some(key::Error::Decrypt) = downcast::<key::Error>(error) {
-        return Some(
-            "give the password the key was created with (COSIGN_PASSWORD, as cosign reads it)"
+    if let Some(error) = downcast::<key::Error>(error) {
+        return match error {
+            key::Error::Decrypt => Some(
+                "give the password the key was created with (COSIGN_PASSWORD, as cosign reads \
+                 it)"
                 .into(),
-        );
+            ),
+            key::Error::Exists { .. } => Some(
+                "keep using that key, or move it away before generating a new pair: an \
+                 existing key is never replaced silently"
+                    .into(),
+            ),
+            _ => None,
+        };
     }
     if let Some(error) = downcast::<registry::Error>(error) {
         return registry_hint(error);
@@ -168,7 +180,7 @@ fn repository_hint(error: &repository::Error) -> Option<String> {
 
 fn signed_hint(error: &signed::Error) -> Option<String> {
     match error {
-        signed::Error::Unsigned { .. } => Some(
+        signed::Error::Unsigned { .. } | signed::Error::SingleStream { .. } => Some(
             "sign the index (abuild-sign, melange sign-index): unsigned indexes are refused, as \
              apk and apko refuse them"
                 .into(),

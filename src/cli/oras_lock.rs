@@ -139,6 +139,11 @@ pub struct ShowArgs {
     /// using {{.Name}}, {{.Version}} and {{.Source}} (no other template actions).
     #[arg(long, value_name = "FORMAT", default_value = lock::show::DEFAULT_FORMAT)]
     pub format: String,
+    /// `json` prints `{"architectures": [{"arch", "packages": [{"name", "version",
+    /// "source"}]}]}` (install order) on stdout instead of the --format lines and the stderr
+    /// headings.
+    #[arg(long, value_enum, value_name = "OUTPUT", default_value = "text")]
+    pub output: ReportFormat,
     /// Resolution options.
     #[command(flatten)]
     pub resolve: OrasResolveArgs,
@@ -157,8 +162,14 @@ pub struct CheckArgs {
     /// An apko.lock.json.
     #[arg(long, value_name = "FILE")]
     pub lockfile: Option<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    /// Report format (`--output` is oras's spelling).
+    #[arg(
+        long,
+        visible_alias = "output",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
     pub format: ReportFormat,
     /// Resolution options.
     #[command(flatten)]
@@ -189,6 +200,9 @@ pub enum Error {
     /// `shim` or `plugin-metadata` failed.
     #[error(transparent)]
     Plugin(#[from] super::plugin::Error),
+    /// The `show-packages --output json` report cannot be encoded.
+    #[error("cannot encode the package report")]
+    EncodeReport(#[source] serde_json::Error),
     /// The registry options are inconsistent.
     #[error(transparent)]
     Registry(#[from] super::registry::Error),
@@ -234,10 +248,9 @@ pub fn without_plugin_word<I: IntoIterator<Item = OsString>>(args: I) -> Vec<OsS
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<Outcome, Error> {
-    let progress = Progress::new(args.quiet);
     match args.command {
         Some(Command::ShowPackages(show)) => show_packages(&show),
-        Some(Command::Check(check)) => check_drift(&check, &progress),
+        Some(Command::Check(check)) => check_drift(&check, &Progress::new(args.quiet)),
         Some(Command::Shim(shim)) => {
             super::plugin::print_shim(&super::plugin::ORAS_LOCK, &shim)?;
             Ok(Outcome::Done)
@@ -246,7 +259,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
             super::plugin::print_metadata(&super::plugin::ORAS_LOCK)?;
             Ok(Outcome::Done)
         }
-        None => lock_configuration(&args.lock, &progress),
+        None => lock_configuration(&args.lock, &Progress::new(args.quiet)),
     }
 }
 
@@ -367,6 +380,12 @@ fn show_packages(args: &ShowArgs) -> Result<Outcome, Error> {
         &args.resolve,
         &Progress::with_style(Style::Quiet),
     )?;
+    if args.output == ReportFormat::Json {
+        let report = packages_report(&locker)?;
+        print(&report)?;
+        exit_soon(locker);
+        return Ok(Outcome::Done);
+    }
     let several = locker.archs().len() != 1;
     for (arch, lines) in locker.show_packages(&template)? {
         if several {
@@ -406,6 +425,45 @@ fn check_drift(args: &CheckArgs, progress: &Progress) -> Result<Outcome, Error> 
     } else {
         Outcome::Done
     })
+}
+
+/// `show-packages --output json`: the resolution `show-packages` prints, as data.
+fn packages_report(locker: &Locker) -> Result<Vec<u8>, Error> {
+    #[derive(serde::Serialize)]
+    struct Report {
+        architectures: Vec<ArchPackages>,
+    }
+    #[derive(serde::Serialize)]
+    struct ArchPackages {
+        arch: String,
+        packages: Vec<PackageLine>,
+    }
+    #[derive(serde::Serialize)]
+    struct PackageLine {
+        name: String,
+        version: String,
+        source: String,
+    }
+    let architectures = locker
+        .resolve(lock::Scope::Together)?
+        .into_iter()
+        .map(|resolution| ArchPackages {
+            arch: resolution.arch.to_string(),
+            packages: resolution
+                .packages
+                .iter()
+                .map(|resolved| PackageLine {
+                    name: resolved.package.name.clone(),
+                    version: resolved.package.version.clone(),
+                    source: resolved.url.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut json =
+        serde_json::to_vec_pretty(&Report { architectures }).map_err(Error::EncodeReport)?;
+    json.push(b'\n');
+    Ok(json)
 }
 
 enum Earlier {
