@@ -431,3 +431,23 @@ fn a_package_no_repository_has_is_named() {
     let stderr = failed_build(scratch.path(), &["apko.yaml"]);
     assert!(stderr.contains("no-such-package"), "{stderr}");
 }
+
+#[test]
+fn one_architecture_gives_the_goldens_image_for_it() {
+    let dir = upstream_dir();
+    let out = tempfile::tempdir().expect("out dir");
+    let target = oci(&out.path().join("layout"));
+    let mut args = vec!["testdata/apko.yaml", "--arch", "arm64", "--output", &target];
+    args.extend(TITLE_VENDOR);
+    let digest = printed_digest(&build(&dir, &args, None));
+    assert_ne!(digest, UPSTREAM_DIGEST);
+    let read_index = |path: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).expect("index")).expect("index JSON")
+    };
+    let ours = read_index(&out.path().join("layout/index.json"));
+    let golden = read_index(&dir.join("testdata/golden/index.json"));
+    let manifests = ours["manifests"].as_array().expect("manifests");
+    assert_eq!(manifests.len(), 1);
+    assert_eq!(manifests[0], golden["manifests"][1]);
+    assert_eq!(manifests[0]["platform"]["architecture"], "arm64");
+}
