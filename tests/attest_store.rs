@@ -5,3 +5,4 @@
 //! sigstore-js reading what was written.
 
 mod documents;
+mod storage;
