@@ -4,4 +4,6 @@
 //! library and through the `cosign-rebuild` binary, with skopeo, securesystemslib and
 //! sigstore-js reading what was written.
 
+mod cli;
 mod documents;
+mod storage;

@@ -32,9 +32,10 @@ use super::dsse::{self, Envelope, EnvelopeForm};
 use super::key::{PrivateKey, PublicKey};
 use super::names;
 use super::statement::{Sha256Digest, Statement};
-use crate::oci::image_set::{Blob, Content};
+use crate::oci::image_set::{Blob, Content, RawManifest};
 use crate::oci::manifest::{Index, media_type};
 use crate::oci::reference::referrers_tag;
+use crate::oci::registry;
 use crate::oci::{Descriptor, Digest, Store, store};
 
 pub use legacy::{AttManifest, Replacement};
@@ -297,7 +298,7 @@ fn attach_legacy(
     let present = |bytes: &[u8]| AttManifest::parse(bytes).is_ok_and(|m| m.contains(&ours));
     for attempt in 1..=MAX_ATTEMPTS {
         let started = Instant::now();
-        let existing = store.tagged(&tag)?;
+        let existing = read_tag(store, &tag)?;
         let mut att = match &existing {
             Some(raw) => AttManifest::parse(&raw.bytes).map_err(legacy_error)?,
             None => AttManifest::default(),
@@ -393,7 +394,7 @@ fn attach_bundle(
     };
     for attempt in 1..=MAX_ATTEMPTS {
         let started = Instant::now();
-        let existing = store.tagged(&tag)?;
+        let existing = read_tag(store, &tag)?;
         let updated = referrer::add_to_fallback_index(
             existing.as_ref().map(|r| r.bytes.as_slice()),
             entry.clone(),
@@ -428,7 +429,7 @@ fn confirmed(
     present: &dyn Fn(&[u8]) -> bool,
 ) -> Result<bool, Error> {
     let holds = |store: &Store| -> Result<bool, Error> {
-        Ok(store.tagged(tag)?.is_some_and(|raw| present(&raw.bytes)))
+        Ok(read_tag(store, tag)?.is_some_and(|raw| present(&raw.bytes)))
     };
     if !holds(store)? {
         return Ok(false);
@@ -439,6 +440,23 @@ fn confirmed(
     }
     std::thread::sleep((window * 2).clamp(MIN_SETTLE, MAX_SETTLE));
     holds(store)
+}
+
+/// The manifest a tag names, riding out transient server errors: distribution's filesystem
+/// storage answers 500 to a read that meets a concurrent write of the same tag.
+fn read_tag(store: &Store, tag: &str) -> Result<Option<RawManifest>, Error> {
+    let mut attempt = 1;
+    loop {
+        match store.tagged(tag) {
+            Err(store::Error::Registry(registry::Error::Status { status, .. }))
+                if (500..600).contains(&status) && attempt < MAX_ATTEMPTS =>
+            {
+                back_off(attempt);
+                attempt += 1;
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// A short pause that grows with the attempt and differs between processes, so that two

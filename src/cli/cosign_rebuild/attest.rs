@@ -209,10 +209,16 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
             );
         }
     }
-    let place = match &attached.tag {
+    let mut place = match &attached.tag {
         Some(tag) => format!("tag {tag}"),
         None => "the referrers API".to_owned(),
     };
+    if attached.attempts > 1 {
+        place.push_str(&format!(
+            ", after {} attempts among concurrent writers",
+            attached.attempts
+        ));
+    }
     eprintln!(
         "Attached {predicate_type} attestation to {}@{} as {} ({place})",
         store.name(),
