@@ -7,6 +7,7 @@ mod apk_repository;
 mod apk_solver;
 mod apk_version;
 mod attest;
+mod attest_verify;
 mod build_image;
 mod build_rootfs;
 mod build_tar;

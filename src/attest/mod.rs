@@ -9,3 +9,4 @@ pub mod dsse;
 pub mod key;
 pub mod names;
 pub mod statement;
+pub mod verify;
