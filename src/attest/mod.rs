@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod dsse;
+pub mod fetch;
 pub mod key;
 pub mod names;
 pub mod statement;

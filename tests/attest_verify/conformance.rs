@@ -79,3 +79,76 @@ fn conformance_cases_pass_and_fail_as_expected() {
         wrong.join("\n")
     );
 }
+
+/// The conformance client protocol through the binary:
+/// `verify-bundle --bundle F (--certificate-identity ID --certificate-oidc-issuer ISS | --key K)
+/// [--trusted-root F] FILE_OR_DIGEST`, each case with the file and with `sha256:<hex>`.
+#[test]
+fn conformance_cases_through_the_cli_protocol() {
+    let root = support::data(CASES);
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("bundle.sigstore.json").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut passed = 0;
+    let mut wrong = Vec::new();
+    for name in &names {
+        let dir = root.join(name);
+        let artifact = if dir.join("artifact").exists() {
+            dir.join("artifact")
+        } else {
+            root.join("a.txt")
+        };
+        let digest = format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(std::fs::read(&artifact).unwrap()))
+        );
+        let trusted_root = if dir.join("trusted_root.json").exists() {
+            dir.join("trusted_root.json")
+        } else {
+            support::data(PUBLIC_GOOD)
+        };
+        for target in [artifact.display().to_string(), digest] {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"));
+            command
+                .env_remove("SIGSTORE_ROOT_FILE")
+                .env_remove("SIGSTORE_REKOR_PUBLIC_KEY")
+                .env_remove("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE")
+                .arg("verify-bundle")
+                .arg("--bundle")
+                .arg(dir.join("bundle.sigstore.json"));
+            if dir.join("key.pub").exists() {
+                command.arg("--key").arg(dir.join("key.pub"));
+            } else {
+                command
+                    .arg("--certificate-identity")
+                    .arg(text(&dir.join("identity")).unwrap_or_else(|| DEFAULT_IDENTITY.into()))
+                    .arg("--certificate-oidc-issuer")
+                    .arg(text(&dir.join("issuer")).unwrap_or_else(|| DEFAULT_ISSUER.into()));
+            }
+            command
+                .arg("--trusted-root")
+                .arg(&trusted_root)
+                .arg(&target);
+            let output = command.output().expect("run cosign-rebuild");
+            let expected_ok = !name.ends_with("_fail");
+            if output.status.success() == expected_ok {
+                passed += 1;
+            } else {
+                wrong.push(format!(
+                    "{name} ({target}): status {:?}, stderr {}",
+                    output.status.code(),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            if !expected_ok {
+                assert_eq!(output.status.code(), Some(1), "{name}: failures exit 1");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "wrong outcomes:\n{}", wrong.join("\n"));
+    assert_eq!(passed, 2 * names.len());
+}
