@@ -4,6 +4,7 @@
 
 mod conformance;
 mod fixture;
+mod oci;
 
 use receipts::attest::verify::{Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot};
 
