@@ -8,6 +8,7 @@ mod apk_solver;
 mod apk_version;
 mod attest;
 mod attest_store;
+mod attest_verify;
 mod build_command;
 mod build_image;
 mod build_rootfs;

@@ -8,7 +8,9 @@
 
 pub mod bundle;
 pub mod dsse;
+pub mod fetch;
 pub mod key;
 pub mod names;
 pub mod statement;
 pub mod store;
+pub mod verify;

@@ -262,6 +262,26 @@ impl Store {
             Self::Layout(layout) => Ok(layout.referrers(subject, artifact_type)?),
         }
     }
+    /// What `tag` names in this store, or `None` when the tag does not exist (a registry's
+    /// 404, a layout without that tag).
+    pub fn resolve_tag(&self, tag: &str) -> Result<Option<Descriptor>, Error> {
+        let result = match self {
+            Self::Registry { client, repository } => {
+                let remote =
+                    Remote::at_tag(repository.clone(), tag).map_err(|_| unreachable_tag(tag))?;
+                client.resolve(&remote).map_err(Error::from)
+            }
+            Self::Layout(layout) => layout
+                .resolve(&Selector::Tag(tag.to_owned()))
+                .map_err(Error::from),
+        };
+        match result {
+            Ok(descriptor) => Ok(Some(descriptor)),
+            Err(Error::Registry(registry::Error::NotFound { .. }))
+            | Err(Error::Layout(layout::Error::UnknownTag { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl Store {
