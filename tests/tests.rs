@@ -15,4 +15,5 @@ mod config;
 mod depcheck;
 mod lock;
 mod oci;
+mod rebuild;
 mod support;
