@@ -80,6 +80,14 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -s
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l platform -d 'Compare only this platform (`os/arch[/variant]`; repeatable)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l output -d 'Output format' -r -f -a "text\t'A summary line, one line per platform, then the differences'
+json\t'The report as JSON (schema in the `rebuild` module and the README)'"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand shim" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'

@@ -20,5 +20,6 @@ mod errors;
 mod lock;
 mod oci;
 mod plugins;
+mod rebuild;
 mod registry_auth;
 mod support;
