@@ -74,10 +74,42 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l predicate-type -d 'Print only attestations of this predicate type (a URI or a cosign short name)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l type -d 'The predicate type to keep (a URI or a cosign short name)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l key -d 'Public key (PEM) the attestations must be signed with' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-identity -d 'The certificate\'s expected identity (SAN), exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-identity-regexp -d 'A regular expression the certificate\'s SAN must match (unanchored, as cosign)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-oidc-issuer -d 'The certificate\'s expected OIDC issuer, exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-oidc-issuer-regexp -d 'A regular expression the OIDC issuer must match (unanchored)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-trigger -d 'Expected GitHub workflow trigger claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-sha -d 'Expected GitHub workflow SHA claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-name -d 'Expected GitHub workflow name claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-repository -d 'Expected GitHub workflow repository claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-ref -d 'Expected GitHub workflow ref claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l trusted-root -d 'A Sigstore trusted_root.json to verify against' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l predicate-out -d 'Write the predicate of the (first) verified attestation to FILE' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l insecure-ignore-tlog -d 'Skip transparency log checks (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l insecure-ignore-sct -d 'Skip the embedded SCT check (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l bundle -d 'The bundle to verify' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l certificate-identity -d 'The expected certificate identity' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l certificate-oidc-issuer -d 'The expected OIDC issuer' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l key -d 'The expected public key (PEM)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l trusted-root -d 'A Sigstore trusted_root.json' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l staging -d 'Accepted for the protocol; the staging root must come from --trusted-root'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -s h -l help -d 'Print help'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l platform -d 'Compare only this platform (`os/arch[/variant]`; repeatable)' -r

@@ -1,10 +1,11 @@
 //! cosign attestations: in-toto statements, DSSE envelopes, cosign key formats and Sigstore
 //! bundles, written so that a real cosign verifies them and read the way cosign reads them;
 //! [`store`] attaches them to images in registries and OCI layouts (legacy `.att` manifests
-//! and bundle referrers).
+//! and bundle referrers), [`fetch`] discovers them again with cosign v3's precedence, and
+//! [`verify`] checks them offline (keys, certificates and identities, Rekor and CT evidence,
+//! trusted roots).
 //!
-//! Not for: the registry and layout primitives (`oci`), certificates, transparency logs (later
-//! modules). Reproduces reference/cosign-attestations.md §2, §3, §4, §5, §11 and §12 A.
+//! Not for: the registry and layout primitives (`oci`).
 
 pub mod bundle;
 pub mod dsse;
