@@ -234,7 +234,9 @@ impl Request {
     /// A request to build `configuration` by resolving its packages, with no annotations, the
     /// source date unpinned at the epoch, and default settings (working directory: the process's).
     /// For a locked configuration (a predicate), every package is pinned, so resolution gives
-    /// the closure it was locked with.
+    /// the closure it was locked with. The checksum is that of no file: to build from a lock
+    /// file instead, set [`Request::packages`] and the configuration's real checksum (a lock
+    /// file is checked against it).
     pub fn new(name: &str, configuration: ImageConfiguration) -> Request {
         let checksum = crate::config::ConfigChecksum::of_contents(std::iter::empty::<&[u8]>());
         Request {
