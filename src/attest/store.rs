@@ -324,7 +324,13 @@ fn attach_legacy(
             }
             let bytes = att.to_bytes().map_err(legacy_error)?;
             put_bytes(store, media_type::OCI_CONFIG, &bytes.config)?;
-            store.put_manifest(&bytes.manifest, media_type::OCI_MANIFEST, Some(&tag))?
+            match store.put_manifest(&bytes.manifest, media_type::OCI_MANIFEST, Some(&tag)) {
+                Err(error) if transient(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt);
+                    continue;
+                }
+                other => other?,
+            }
         };
         if confirmed(store, &tag, started.elapsed(), &present)? {
             return Ok(Attached {
@@ -401,7 +407,13 @@ fn attach_bundle(
         )
         .map_err(referrer_error)?;
         if let Some(bytes) = updated {
-            store.put_manifest(&bytes, media_type::OCI_INDEX, Some(&tag))?;
+            match store.put_manifest(&bytes, media_type::OCI_INDEX, Some(&tag)) {
+                Err(error) if transient(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt);
+                    continue;
+                }
+                other => other?,
+            };
         }
         if confirmed(store, &tag, started.elapsed(), &present)? {
             return Ok(Attached {
@@ -448,14 +460,24 @@ fn read_tag(store: &Store, tag: &str) -> Result<Option<RawManifest>, Error> {
     let mut attempt = 1;
     loop {
         match store.tagged(tag) {
-            Err(store::Error::Registry(registry::Error::Status { status, .. }))
-                if (500..600).contains(&status) && attempt < MAX_ATTEMPTS =>
-            {
+            Err(error) if transient(&error) && attempt < MAX_ATTEMPTS => {
                 back_off(attempt);
                 attempt += 1;
             }
             other => return Ok(other?),
         }
+    }
+}
+
+/// A server error a registry may answer while another client rewrites the same tag.
+fn transient(error: &store::Error) -> bool {
+    match error {
+        store::Error::Registry(registry::Error::Status { status, .. }) => {
+            (500..600).contains(status)
+        }
+        // oci-client reports a failed manifest PUT without its status.
+        store::Error::Registry(registry::Error::Oci { .. }) => true,
+        _ => false,
     }
 }
 

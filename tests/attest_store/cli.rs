@@ -222,6 +222,35 @@ fn attest_an_oci_layout_in_both_formats_with_a_real_cosign_key() {
 }
 
 #[test]
+fn attest_with_a_key_cosign_generated_and_an_empty_password() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    golden_copy(dir);
+    let source = support::data(
+        "sigstore/sigstore-rs/tests/data/keys/cosign_generated_encrypted_empty_private.key",
+    );
+    let key = key::load_private_key(&std::fs::read(&source).unwrap(), b"").unwrap();
+    std::fs::write(dir.join("p.json"), "{}").unwrap();
+    let args = [
+        "attest",
+        "oci:golden",
+        "--predicate",
+        "p.json",
+        "--key",
+        source.to_str().unwrap(),
+        "--new-bundle-format=false",
+    ];
+    let output = run(dir, &args, Some(""), b"");
+    assert!(output.status.success(), "{}", describe(&output));
+    let (store, subject) = open(&format!("oci:{}", dir.join("golden").display()));
+    let layers = layers(&store, &subject.digest);
+    assert_eq!(
+        layer_statement(&store, &layers[0], &key).predicate_type,
+        APKO
+    );
+}
+
+#[test]
 fn attest_resolves_a_registry_tag_and_refuses_a_wrong_password() {
     let registry = support::registry::Registry::start();
     let (store, subject, name) = pushed_golden(&registry, "cli");
