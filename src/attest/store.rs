@@ -303,12 +303,15 @@ fn attach_legacy(
             Some(raw) => AttManifest::parse(&raw.bytes).map_err(legacy_error)?,
             None => AttManifest::default(),
         };
-        // A retry finds our layer only if another writer merged it in: nothing left to add.
+        // On a retry our layer may be there after all (our write showed late, or another
+        // writer stored the identical attestation): then there is nothing left to add.
+        let already = match &existing {
+            Some(raw) if attempt > 1 && att.contains(&ours) => Some(raw.descriptor.clone()),
+            _ => None,
+        };
         let mut replacements = Vec::new();
-        let manifest = if attempt > 1 && att.contains(&ours) {
-            existing
-                .map(|raw| raw.descriptor)
-                .unwrap_or_else(|| Descriptor::of(media_type::OCI_MANIFEST, b""))
+        let manifest = if let Some(descriptor) = already {
+            descriptor
         } else {
             if replace {
                 let types = att
