@@ -5,6 +5,8 @@
 mod conformance;
 mod fixture;
 mod oci;
+mod pki;
+mod private;
 
 use receipts::attest::verify::{Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot};
 
