@@ -1,8 +1,11 @@
 //! cosign attestations: in-toto statements, DSSE envelopes, cosign key formats and Sigstore
 //! bundles, written so that a real cosign verifies them and read the way cosign reads them.
 //!
-//! Not for: registries and OCI storage of attestations, certificates, transparency logs (later
-//! modules). Reproduces reference/cosign-attestations.md §3.5, §4, §5, §11 and §12 A.
+//! Finding attestations ([`fetch`]) and verifying them offline ([`verify`]: certificates,
+//! transparency log, SCTs, identity policy) live here too.
+//!
+//! Not for: registry and layout access ([`crate::oci`]). Reproduces
+//! reference/cosign-attestations.md §3–§8, §11 and §12.
 
 pub mod bundle;
 pub mod dsse;
