@@ -1035,57 +1035,48 @@ fn layering_splits_the_tree_into_apkos_layers() {
     }
 }
 
-/// Packages to index: every image of `case` built from its packages (root filesystem, layers,
-/// config, manifest) and the index over them.
+/// Packages to index through `build::pipeline`: the case's configuration resolved against its
+/// local repository (offline, empty cache), every image built, the index over them.
 fn index_digest(case: &Case) -> String {
-    use receipts::build::image::{self, time::SourceDate};
-    use receipts::build::layer::LayerSink;
-    let mut configuration = case.config.clone();
-    configuration.validate().expect("valid configuration");
+    build_value(case, case.config.clone()).digest().to_string()
+}
+
+/// `configuration` (a value, as an audit holds a predicate) built in `case`'s directory.
+fn build_value(
+    case: &Case,
+    configuration: receipts::config::ImageConfiguration,
+) -> receipts::build::pipeline::Built {
+    use receipts::build::image::SourceDate;
+    use receipts::build::pipeline::{self, Packages, Request};
+    let cache = tempfile::tempdir().expect("cache dir");
+    let mut request = Request::new("apko.yaml", configuration);
+    request.packages = Packages::Resolve;
     let environment = case.source_date_epoch.map(|s| s.to_string());
-    let source_date = SourceDate::resolve(environment.as_deref(), None).expect("source date");
-    let budget = layering::budget(&configuration).expect("layering");
-    let temp = tempfile::tempdir().expect("temp dir");
-    let spool = Spool::new().expect("spool");
-    let mut images = Vec::new();
-    for arch in &configuration.archs {
-        let apk_arch = arch.to_apk();
-        let plan = case.plan(&apk_arch);
-        let packages = case.packages(&spool, &apk_arch);
-        let run_as = std::cell::RefCell::new(String::new());
-        let built = rootfs::build(&plan, packages, |resolved| {
-            resolved.clone_into(&mut run_as.borrow_mut());
-            Ok(case.apko_json(&apk_arch, resolved))
-        })
-        .expect("rootfs");
-        let created = source_date.build_date_epoch(built.packages().iter().map(|p| p.build_time));
-        let options = receipts::compress::Options::apko();
-        let layers = match budget {
-            None => {
-                let sink = LayerSink::create_in(temp.path(), options).expect("sink");
-                let (sink, hashed) = walk::write_layer(built.tree(), sink).expect("layer");
-                vec![sink.finish(hashed).expect("layer blob")]
-            }
-            Some(budget) => {
-                let groups = layering::group_by_origin(&built.packages(), budget).expect("groups");
-                let mut splitter = layering::Splitter::create_in(
-                    temp.path(),
-                    options,
-                    built.group_records(&groups),
-                )
-                .expect("splitter");
-                walk::split_layers(built.tree(), &groups, &mut splitter).expect("split");
-                splitter.finish().expect("layers")
-            }
-        };
-        let mut arch_configuration = configuration.clone();
-        arch_configuration.accounts.run_as = run_as.into_inner();
-        images.push(
-            image::assemble(&arch_configuration, arch, created, layers, None).expect("image"),
+    request.source_date = SourceDate::resolve(environment.as_deref(), None).expect("source date");
+    request.settings.working_dir = case.base.clone();
+    request.settings.fetch = receipts::apk::repository::Settings {
+        cache_dir: Some(cache.path().to_path_buf()),
+        network: receipts::apk::repository::Network::Offline,
+    };
+    pipeline::build(&request, &|_| {}).expect("build")
+}
+
+#[test]
+fn the_locked_configuration_of_a_build_rebuilds_the_same_index() {
+    for case in [case::upstream_case(), case::derived_case("features")] {
+        let first = build_value(&case, case.config.clone());
+        assert!(
+            first
+                .locked
+                .contents
+                .packages
+                .iter()
+                .all(|pin| pin.contains('='))
         );
+        let again = build_value(&case, first.locked.clone());
+        assert_eq!(again.digest(), first.digest(), "{}", case.layout.display());
+        assert_eq!(again.locked, first.locked);
     }
-    let index = image::index(&configuration, &images, &source_date).expect("index");
-    index.digest.to_string()
 }
 
 #[test]

@@ -354,6 +354,39 @@ impl Fetcher {
             }
             Location::Remote(_) => parse_url(&location)?,
         };
+        self.fetch_remote_package(url, package)
+    }
+
+    /// The bytes of the `.apk` a lock file names: `url` is an `http(s)://` URL (through the
+    /// download cache, as [`Fetcher::fetch_package`]), a `file://` URL or a path relative to
+    /// `base_dir`. When `package` carries a `C:` checksum, the control member must match it.
+    pub fn fetch_package_url(
+        &self,
+        url: &str,
+        base_dir: &Path,
+        package: &Package,
+    ) -> Result<Vec<u8>, Error> {
+        let path = if url.starts_with("https://") || url.starts_with("http://") {
+            return self.fetch_remote_package(parse_url(url)?, package);
+        } else if url.starts_with("file://") {
+            parse_url(url)?.to_file_path().map_err(|()| Error::Parse {
+                line: url.to_owned(),
+                problem: "not a local file URL",
+            })?
+        } else if url.contains("://") {
+            return Err(Error::Parse {
+                line: url.to_owned(),
+                problem: "only http, https and file URLs are supported",
+            });
+        } else {
+            base_dir.join(url)
+        };
+        let bytes = read_local(&path)?;
+        check_package(&bytes, package, &path.display().to_string())?;
+        Ok(bytes)
+    }
+
+    fn fetch_remote_package(&self, url: Url, package: &Package) -> Result<Vec<u8>, Error> {
         let label = cache::redact(&url);
         let cached = match &self.cache {
             Some(root) => Some(cache::path_for_url(root, &url).ok_or_else(|| Error::Parse {

@@ -1,11 +1,11 @@
 //! cosign attestations: in-toto statements, DSSE envelopes, cosign key formats and Sigstore
-//! bundles, written so that a real cosign verifies them and read the way cosign reads them.
+//! bundles, written so that a real cosign verifies them and read the way cosign reads them;
+//! [`store`] attaches them to images in registries and OCI layouts (legacy `.att` manifests
+//! and bundle referrers), [`fetch`] discovers them again with cosign v3's precedence, and
+//! [`verify`] checks them offline (keys, certificates and identities, Rekor and CT evidence,
+//! trusted roots).
 //!
-//! Finding attestations ([`fetch`]) and verifying them offline ([`verify`]: certificates,
-//! transparency log, SCTs, identity policy) live here too.
-//!
-//! Not for: registry and layout access ([`crate::oci`]). Reproduces
-//! reference/cosign-attestations.md §3–§8, §11 and §12.
+//! Not for: the registry and layout primitives (`oci`).
 
 pub mod bundle;
 pub mod dsse;
@@ -13,4 +13,5 @@ pub mod fetch;
 pub mod key;
 pub mod names;
 pub mod statement;
+pub mod store;
 pub mod verify;

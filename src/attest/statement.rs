@@ -11,6 +11,7 @@
 
 mod json;
 mod name;
+pub mod predicate_type;
 
 use std::collections::BTreeMap;
 
@@ -59,6 +60,21 @@ pub enum Error {
         /// The parse error, naming the offending field.
         #[source]
         source: serde_json::Error,
+    },
+    /// A `--type` value that is neither a short name nor an absolute URI.
+    #[error("invalid predicate type {value:?}: {what}")]
+    PredicateType {
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        what: &'static str,
+    },
+    /// A predicate file that is neither JSON nor YAML.
+    #[error("predicate is neither JSON nor YAML")]
+    PredicateYaml {
+        /// The YAML parser's complaint.
+        #[source]
+        source: serde_yaml_ng::Error,
     },
     /// A subject's `content` is not base64.
     #[error("statement subject {index} has content that is not base64")]
@@ -129,6 +145,23 @@ impl Predicate {
         match value {
             Value::Object(fields) => Ok(Self::from_map(fields)),
             _ => Err(Error::Predicate { source: None }),
+        }
+    }
+
+    /// Reads a `--predicate` file that is JSON (as cosign requires) or YAML (as apko
+    /// configurations are): JSON is tried first, with cosign's number handling; otherwise the
+    /// YAML document must be a mapping with string keys.
+    pub fn from_json_or_yaml(text: &[u8]) -> Result<Self, Error> {
+        match Self::from_json(text) {
+            Ok(predicate) => Ok(predicate),
+            Err(json_error) => {
+                let value: Value = serde_yaml_ng::from_slice(text)
+                    .map_err(|source| Error::PredicateYaml { source })?;
+                match value {
+                    Value::Object(fields) => Ok(Self::from_map(fields)),
+                    _ => Err(json_error),
+                }
+            }
         }
     }
 

@@ -7,7 +7,9 @@
 //! [`tar`] is the Go `archive/tar`-compatible writer, [`layer`] streams a layer's tar through
 //! the diff_id hash and the compressor into a blob, [`layering`] groups packages into layers
 //! and splits a walk among them, [`image`] assembles configs, manifests and indexes as
-//! go-containerregistry encodes them and writes OCI layouts.
+//! go-containerregistry encodes them and writes OCI layouts. [`pipeline`] runs all of it, from
+//! a configuration (and optionally a lock file) to an image index: the entry point for
+//! commands.
 //!
 //! Not for: reading repositories or packages (`apk`), compressing layers (`compress`).
 
@@ -15,6 +17,7 @@ pub mod fs;
 pub mod image;
 pub mod layer;
 pub mod layering;
+pub mod pipeline;
 pub mod rootfs;
 pub mod tar;
 pub mod walk;

@@ -18,7 +18,7 @@ pub mod verify;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 const EXIT_STATUS: &str = "\
 Exit status:
@@ -27,7 +27,9 @@ Exit status:
   2  invalid arguments
   3  audit or diff: rebuilt, but different
 
-Called as `cosign-rebuild rebuild …` (the way a plugin shim calls it), `rebuild` is the audit.";
+Called as `cosign-rebuild rebuild …` (the way a plugin shim calls it), `rebuild` is the audit.
+`cosign-rebuild shim bash` prints a shell function that makes `cosign rebuild …` run
+cosign-rebuild and every other `cosign …` the real cosign.";
 
 /// Build apko images from a locked configuration, attest them as cosign does, and audit
 /// published images: verify the image-configuration attestation, rebuild from its predicate and
@@ -47,6 +49,9 @@ pub struct Args {
     /// Audit options (the default command).
     #[command(flatten)]
     pub audit: audit::AuditArgs,
+    /// Print no progress on stderr (errors and warnings still are).
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
 }
 
 /// `cosign-rebuild`'s commands.
@@ -57,7 +62,7 @@ pub enum Command {
     Rebuild(audit::AuditArgs),
     /// Build an image from an apko configuration (locked, or with --lockfile) into an OCI
     /// layout or a registry; prints the image index digest.
-    Build(build::BuildArgs),
+    Build(Box<build::BuildArgs>),
     /// Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as
     /// `cosign attest` does.
     Attest(attest::AttestArgs),
@@ -73,6 +78,16 @@ pub enum Command {
     /// Compare two images: manifests, configs and layer file trees.
     #[command(after_long_help = EXIT_STATUS)]
     Diff(diff::DiffArgs),
+    /// Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every
+    /// other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`.
+    Shim(super::plugin::ShimArgs),
+    /// Print docker-style CLI plugin metadata as JSON (for plugin managers).
+    #[command(hide = true)]
+    PluginMetadata,
+    /// Write shell completions and man pages for both binaries under DIR
+    /// (scripts/generate-assets).
+    #[command(hide = true)]
+    GenerateAssets(super::assets::GenerateArgs),
 }
 
 /// Why a command failed.
@@ -99,6 +114,12 @@ pub enum Error {
     /// `diff` failed.
     #[error(transparent)]
     Diff(#[from] diff::Error),
+    /// `shim` or `plugin-metadata` failed.
+    #[error(transparent)]
+    Plugin(#[from] super::plugin::Error),
+    /// `generate-assets` failed.
+    #[error(transparent)]
+    Assets(#[from] super::assets::Error),
 }
 
 /// How a successful run ended.
@@ -114,6 +135,7 @@ impl Args {
     /// Parses the command line; a leading `rebuild` (plugin dispatch, `cosign rebuild …`) names
     /// the audit. Invalid arguments print clap's message and exit with status 2.
     pub fn parse_plugin<I: IntoIterator<Item = OsString>>(args: I) -> Args {
+        let args = super::quiet_after_subcommand(args.into_iter().collect(), &Args::command());
         Args::parse_from(args)
     }
 }
@@ -129,6 +151,18 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
         Some(Command::Verify(verify)) => Ok(verify::run(&verify)?),
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
         Some(Command::Diff(diff)) => Ok(diff::run(&diff)?),
+        Some(Command::Shim(shim)) => {
+            super::plugin::print_shim(&super::plugin::COSIGN_REBUILD, &shim)?;
+            Ok(Outcome::Done)
+        }
+        Some(Command::PluginMetadata) => {
+            super::plugin::print_metadata(&super::plugin::COSIGN_REBUILD)?;
+            Ok(Outcome::Done)
+        }
+        Some(Command::GenerateAssets(assets)) => {
+            super::assets::run(&assets)?;
+            Ok(Outcome::Done)
+        }
         None => Ok(audit::run(&args.audit)?),
     }
 }

@@ -10,10 +10,11 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 
-use crate::apk::repository::{self, Network};
-use crate::config::{ImageConfiguration, Lock};
+use super::progress::{Progress, Style};
+
+use crate::config::{Architecture, ImageConfiguration, Lock};
 use crate::lock::{self, Locker, Template, check, output};
 
 const EXIT_STATUS: &str = "\
@@ -23,8 +24,10 @@ Exit status:
   2  error (invalid arguments, unreadable configuration, unresolvable packages, …)
 
 Called as `oras-lock lock …` (the way a plugin shim calls it), the leading word `lock` is
-dropped. A configuration file literally named `lock`, `check` or `show-packages` must therefore
-be given with a directory, e.g. `./lock`.";
+dropped. A configuration file literally named `lock`, `check`, `show-packages`, `shim` or
+`plugin-metadata` must therefore be given with a directory, e.g. `./lock`.
+`oras-lock shim bash` prints a shell function that makes `oras lock …` run oras-lock and every
+other `oras …` the real oras.";
 
 /// Lock an apko configuration at release time: resolve every architecture, pin every package
 /// `name=version`, and write the locked configuration (the object an
@@ -48,6 +51,9 @@ pub struct Args {
     /// Locking options.
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Print no progress on stderr (errors and warnings still are).
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
 }
 
 /// `oras-lock`'s commands besides locking.
@@ -70,26 +76,25 @@ pub enum Command {
     /// `receipts::lock::check` module.
     #[command(after_long_help = EXIT_STATUS)]
     Check(CheckArgs),
+    /// Print a shell function that makes `oras lock …` run oras-lock (and every other
+    /// `oras …` the real oras): `eval "$(oras-lock shim bash)"`.
+    Shim(super::plugin::ShimArgs),
+    /// Print docker-style CLI plugin metadata as JSON (for plugin managers).
+    #[command(hide = true)]
+    PluginMetadata,
 }
 
-/// Options of every command that resolves packages.
+/// Options of every command that resolves packages: the shared resolution options and
+/// oras's registry options.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ResolveArgs {
-    /// Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as
-    /// x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the
-    /// configuration's `archs`, else all architectures.
-    #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
-    pub archs: Vec<String>,
-    /// Use no network: indexes, keys and packages must be in the download cache.
-    #[arg(long)]
-    pub offline: bool,
-    /// Download cache directory (default: the user cache directory's `receipts/apk`).
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Directories searched for the configuration file (and the base image) when it is not in
-    /// the working directory (repeatable or comma-separated).
-    #[arg(long = "include-paths", value_name = "DIR", value_delimiter = ',')]
-    pub include_paths: Vec<PathBuf>,
+pub struct OrasResolveArgs {
+    /// Resolution options (shared with `cosign-rebuild build`).
+    #[command(flatten)]
+    pub packages: super::resolve::ResolveArgs,
+    /// Registry options. Locking reads no registry today; they are accepted so that
+    /// `oras lock` takes the same options as every other oras command.
+    #[command(flatten)]
+    pub registry: super::registry::OrasRegistryArgs,
 }
 
 /// `oras-lock CONFIG`.
@@ -111,7 +116,7 @@ pub struct LockArgs {
     pub format: Option<ConfigFormat>,
     /// Resolution options.
     #[command(flatten)]
-    pub resolve: ResolveArgs,
+    pub resolve: OrasResolveArgs,
 }
 
 /// Formats of the locked configuration.
@@ -134,9 +139,14 @@ pub struct ShowArgs {
     /// using {{.Name}}, {{.Version}} and {{.Source}} (no other template actions).
     #[arg(long, value_name = "FORMAT", default_value = lock::show::DEFAULT_FORMAT)]
     pub format: String,
+    /// `json` prints `{"architectures": [{"arch", "packages": [{"name", "version",
+    /// "source"}]}]}` (install order) on stdout instead of the --format lines and the stderr
+    /// headings.
+    #[arg(long, value_enum, value_name = "OUTPUT", default_value = "text")]
+    pub output: ReportFormat,
     /// Resolution options.
     #[command(flatten)]
-    pub resolve: ResolveArgs,
+    pub resolve: OrasResolveArgs,
 }
 
 /// `oras-lock check CONFIG`.
@@ -152,12 +162,18 @@ pub struct CheckArgs {
     /// An apko.lock.json.
     #[arg(long, value_name = "FILE")]
     pub lockfile: Option<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    /// Report format (`--output` is oras's spelling).
+    #[arg(
+        long,
+        visible_alias = "output",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
     pub format: ReportFormat,
     /// Resolution options.
     #[command(flatten)]
-    pub resolve: ResolveArgs,
+    pub resolve: OrasResolveArgs,
 }
 
 /// Formats of the drift report.
@@ -181,6 +197,26 @@ pub enum Error {
     /// Standard output cannot be written (other than a closed pipe, which is not an error).
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
+    /// `shim` or `plugin-metadata` failed.
+    #[error(transparent)]
+    Plugin(#[from] super::plugin::Error),
+    /// The `show-packages --output json` report cannot be encoded.
+    #[error("cannot encode the package report")]
+    EncodeReport(#[source] serde_json::Error),
+    /// The registry options are inconsistent.
+    #[error(transparent)]
+    Registry(#[from] super::registry::Error),
+    /// `--arch` names an architecture apko does not know.
+    #[error(
+        "unknown architecture {name:?}; use one of: all, host, {}",
+        known.join(", ")
+    )]
+    UnknownArch {
+        /// The name given.
+        name: String,
+        /// The known names, apko's and APK's spellings.
+        known: Vec<String>,
+    },
 }
 
 /// How a successful run ended.
@@ -196,7 +232,8 @@ impl Args {
     /// Parses the command line; a leading `lock` (plugin dispatch, `oras lock …`) is dropped.
     /// Invalid arguments print clap's message and exit with status 2.
     pub fn parse_plugin<I: IntoIterator<Item = OsString>>(args: I) -> Args {
-        Args::parse_from(without_plugin_word(args))
+        let args = without_plugin_word(args);
+        Args::parse_from(super::quiet_after_subcommand(args, &Args::command()))
     }
 }
 
@@ -213,8 +250,16 @@ pub fn without_plugin_word<I: IntoIterator<Item = OsString>>(args: I) -> Vec<OsS
 pub fn run(args: Args) -> Result<Outcome, Error> {
     match args.command {
         Some(Command::ShowPackages(show)) => show_packages(&show),
-        Some(Command::Check(check)) => check_drift(&check),
-        None => lock_configuration(&args.lock),
+        Some(Command::Check(check)) => check_drift(&check, &Progress::new(args.quiet)),
+        Some(Command::Shim(shim)) => {
+            super::plugin::print_shim(&super::plugin::ORAS_LOCK, &shim)?;
+            Ok(Outcome::Done)
+        }
+        Some(Command::PluginMetadata) => {
+            super::plugin::print_metadata(&super::plugin::ORAS_LOCK)?;
+            Ok(Outcome::Done)
+        }
+        None => lock_configuration(&args.lock, &Progress::new(args.quiet)),
     }
 }
 
@@ -230,39 +275,67 @@ pub fn exit(result: Result<Outcome, Error>) -> ExitCode {
     }
 }
 
-fn settings(resolve: &ResolveArgs) -> lock::Settings {
-    lock::Settings {
-        working_dir: PathBuf::new(),
-        include_paths: resolve.include_paths.clone(),
-        archs: resolve.archs.clone(),
-        fetch: repository::Settings {
-            cache_dir: resolve.cache_dir.clone(),
-            network: if resolve.offline {
-                Network::Offline
-            } else {
-                Network::Online
-            },
-        },
+/// The library settings; also checks what the library would accept but cannot succeed with:
+/// unknown `--arch` names (apko keeps them and then finds no index) and incomplete registry
+/// credentials.
+fn settings(resolve: &OrasResolveArgs) -> Result<lock::Settings, Error> {
+    check_archs(&resolve.packages.archs)?;
+    resolve.registry.settings()?;
+    Ok(resolve.packages.settings())
+}
+
+fn check_archs(names: &[String]) -> Result<(), Error> {
+    if let [only] = names
+        && (only == "all" || only == "host")
+    {
+        return Ok(());
+    }
+    let known = Architecture::all();
+    match names
+        .iter()
+        .find(|name| !known.contains(&Architecture::parse(name)))
+    {
+        None => Ok(()),
+        Some(name) => Err(Error::UnknownArch {
+            name: name.clone(),
+            known: known
+                .iter()
+                .map(|arch| match arch.to_apk() {
+                    apk if apk == arch.as_str() => apk,
+                    apk => format!("{arch} ({apk})"),
+                })
+                .collect(),
+        }),
     }
 }
 
-fn open(config: &str, resolve: &ResolveArgs) -> Result<Locker, Error> {
-    let locker = Locker::open(config, &settings(resolve))?;
+fn open(config: &str, resolve: &OrasResolveArgs, progress: &Progress) -> Result<Locker, Error> {
+    progress.step(format_args!("reading {config} and its package indexes"));
+    let locker = Locker::open(config, &settings(resolve)?)?;
     for path in locker.missing_indexes() {
-        eprintln!("warning: {}: no such index, skipped", path.display());
+        progress.warn(format_args!("{}: no such index, skipped", path.display()));
     }
+    progress.step(format_args!(
+        "resolving packages for {}",
+        locker
+            .archs()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     Ok(locker)
 }
 
-fn lock_configuration(args: &LockArgs) -> Result<Outcome, Error> {
+fn lock_configuration(args: &LockArgs, progress: &Progress) -> Result<Outcome, Error> {
     let config = args.config.as_deref().unwrap_or_default();
-    let locker = open(config, &args.resolve)?;
+    let locker = open(config, &args.resolve, progress)?;
     let locked = locker.locked_configuration()?;
     for (arch, packages) in &locked.missing {
-        eprintln!(
-            "warning: {arch}: not pinned in the locked configuration (versions differ across architectures): {}",
+        progress.warn(format_args!(
+            "{arch}: not pinned in the locked configuration (versions differ across architectures): {}",
             packages.join(", ")
-        );
+        ));
     }
     let format = match (args.format, &args.output) {
         (Some(ConfigFormat::Yaml), _) => output::Format::Yaml,
@@ -275,10 +348,16 @@ fn lock_configuration(args: &LockArgs) -> Result<Outcome, Error> {
     let lock_bytes = match &args.lockfile {
         Some(path) => Some((
             path,
-            locker
-                .lock_file()?
-                .to_json()
-                .map_err(lock::Error::EncodeLock)?,
+            {
+                progress.step(format_args!(
+                    "downloading every resolved package to record it in {}",
+                    path.display()
+                ));
+                &locker
+            }
+            .lock_file()?
+            .to_json()
+            .map_err(lock::Error::EncodeLock)?,
         )),
         None => None,
     };
@@ -295,7 +374,18 @@ fn lock_configuration(args: &LockArgs) -> Result<Outcome, Error> {
 
 fn show_packages(args: &ShowArgs) -> Result<Outcome, Error> {
     let template = Template::from_format(&args.format)?;
-    let locker = open(&args.config, &args.resolve)?;
+    // Its stderr carries the `packages for <arch>` headings: steps would mix with them.
+    let locker = open(
+        &args.config,
+        &args.resolve,
+        &Progress::with_style(Style::Quiet),
+    )?;
+    if args.output == ReportFormat::Json {
+        let report = packages_report(&locker)?;
+        print(&report)?;
+        exit_soon(locker);
+        return Ok(Outcome::Done);
+    }
     let several = locker.archs().len() != 1;
     for (arch, lines) in locker.show_packages(&template)? {
         if several {
@@ -307,7 +397,7 @@ fn show_packages(args: &ShowArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Done)
 }
 
-fn check_drift(args: &CheckArgs) -> Result<Outcome, Error> {
+fn check_drift(args: &CheckArgs, progress: &Progress) -> Result<Outcome, Error> {
     // Read the earlier lock first: a missing file should not cost a resolution.
     let earlier = match (&args.lockfile, &args.locked) {
         (Some(path), _) => {
@@ -320,7 +410,8 @@ fn check_drift(args: &CheckArgs) -> Result<Outcome, Error> {
         // clap's argument group requires one of the two; built by hand, Args may lack both.
         (None, None) => return Err(Error::NothingToCheck),
     };
-    let locker = open(&args.config, &args.resolve)?;
+    let locker = open(&args.config, &args.resolve, progress)?;
+    progress.step("comparing");
     let drift = match &earlier {
         Earlier::LockFile(old) => check::against_lock_file(&locker, old)?,
         Earlier::Configuration(old) => check::against_locked_configuration(&locker, old)?,
@@ -334,6 +425,45 @@ fn check_drift(args: &CheckArgs) -> Result<Outcome, Error> {
     } else {
         Outcome::Done
     })
+}
+
+/// `show-packages --output json`: the resolution `show-packages` prints, as data.
+fn packages_report(locker: &Locker) -> Result<Vec<u8>, Error> {
+    #[derive(serde::Serialize)]
+    struct Report {
+        architectures: Vec<ArchPackages>,
+    }
+    #[derive(serde::Serialize)]
+    struct ArchPackages {
+        arch: String,
+        packages: Vec<PackageLine>,
+    }
+    #[derive(serde::Serialize)]
+    struct PackageLine {
+        name: String,
+        version: String,
+        source: String,
+    }
+    let architectures = locker
+        .resolve(lock::Scope::Together)?
+        .into_iter()
+        .map(|resolution| ArchPackages {
+            arch: resolution.arch.to_string(),
+            packages: resolution
+                .packages
+                .iter()
+                .map(|resolved| PackageLine {
+                    name: resolved.package.name.clone(),
+                    version: resolved.package.version.clone(),
+                    source: resolved.url.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut json =
+        serde_json::to_vec_pretty(&Report { architectures }).map_err(Error::EncodeReport)?;
+    json.push(b'\n');
+    Ok(json)
 }
 
 enum Earlier {

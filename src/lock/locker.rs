@@ -80,6 +80,17 @@ impl Locker {
                 config: config.to_owned(),
                 source,
             })?;
+        Self::from_loaded(config, loaded, settings)
+    }
+
+    /// As [`Locker::open`], for a configuration already in memory (a builder that merged
+    /// command-line annotations, an audit rebuilding from a predicate). `config` names it in
+    /// messages and the lock file; relative paths in it are read from `settings.working_dir`.
+    pub fn from_loaded(
+        config: &str,
+        loaded: LoadedConfiguration,
+        settings: &Settings,
+    ) -> Result<Locker, Error> {
         let configuration = &loaded.configuration;
         let archs = if !settings.archs.is_empty() {
             crate::config::parse_architectures(&settings.archs)
@@ -180,10 +191,6 @@ impl Locker {
         &self.keys
     }
 
-    pub(super) fn fetcher(&self) -> &Fetcher {
-        &self.fetcher
-    }
-
     pub(super) fn base_names(&self, arch: &Architecture) -> Option<&BTreeSet<String>> {
         self.sources(arch).map(|sources| &sources.base_names)
     }
@@ -242,6 +249,85 @@ impl Locker {
                 })
                 .collect()
         })
+    }
+
+    /// One architecture's `world` resolved on its own, against the same indexes (apko's
+    /// `FixateWorld` when it builds an architecture from its locked configuration: the pinned
+    /// closure resolved again, which gives the install order).
+    pub fn resolve_world(
+        &self,
+        arch: &Architecture,
+        world: &[String],
+    ) -> Result<ArchResolution<'_>, Error> {
+        let Some(sources) = self.sources(arch) else {
+            return Err(Error::NotOpened {
+                arch: arch.to_apk(),
+            });
+        };
+        let list = solver_sources(sources);
+        let mut world = world.to_vec();
+        world.extend(
+            sources
+                .world
+                .iter()
+                .filter(|entry| {
+                    let name = Constraint::parse(entry).name;
+                    sources.base_names.contains(&name)
+                })
+                .cloned(),
+        );
+        world.sort();
+        world.dedup();
+        let resolution = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name(format!("resolve-{}", sources.apk_arch))
+                .stack_size(RESOLVER_STACK)
+                .spawn_scoped(scope, || {
+                    Resolver::new(&list)
+                        .resolve(&world, &solver::Options::default())
+                        .map_err(|error| diagnose(sources, error))
+                })
+                .map_err(Error::Thread)?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })?;
+        Ok(ArchResolution {
+            arch: arch.clone(),
+            packages: resolution.packages,
+        })
+    }
+
+    /// The `.apk` bytes of a package `resolve` or `resolve_world` chose for `arch`, through the
+    /// download cache, its control member checked against the index's `C:` checksum. `None`
+    /// for a package of the base image (nothing to fetch).
+    pub fn fetch_package(
+        &self,
+        arch: &Architecture,
+        resolved: &Resolved<'_>,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let Some(sources) = self.sources(arch) else {
+            return Ok(None);
+        };
+        let repository = sources
+            .indexes
+            .iter()
+            .find(|indexed| indexed.url == resolved.repository)
+            .and_then(|indexed| indexed.repository.as_ref());
+        let Some(repository) = repository else {
+            return Ok(None);
+        };
+        self.fetcher
+            .fetch_package(repository, &sources.apk_arch, resolved.package)
+            .map(Some)
+            .map_err(|source| Error::Package {
+                url: resolved.url.clone(),
+                source: Box::new(source),
+            })
+    }
+
+    /// The fetcher (download cache and network settings) the indexes came through.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
     }
 
     /// apko's `show-packages`: every architecture (sorted) with one line per package in install

@@ -180,6 +180,12 @@ pub enum Error {
         #[source]
         source: Box<solver::Error>,
     },
+    /// An architecture the locker did not open was asked for.
+    #[error("architecture {arch} was not among the architectures resolved")]
+    NotOpened {
+        /// The APK architecture.
+        arch: String,
+    },
     /// A resolver thread cannot be started.
     #[error("cannot start a resolver thread")]
     Thread(#[source] std::io::Error),

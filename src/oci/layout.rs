@@ -15,8 +15,10 @@
 //! `sha256-<hex>` tag index and among the manifests `index.json` reaches.
 //!
 //! Blobs are written to a temporary file and renamed into place; a blob already present is not
-//! written again. Concurrent writers to one layout are not coordinated: the last `index.json`
-//! wins.
+//! written again. Concurrent writers of `index.json` are coordinated only when each holds
+//! [`Layout::lock`] across its read-modify-write (the attestation store does); otherwise the
+//! last `index.json` wins. `oci:DIR` without tag or digest names the only entry that is not a
+//! cosign attachment tag (`sha256-<hex>`, `.att`, `.sig`, `.sbom`).
 //!
 //! Not for: registries ([`super::registry`]); the bytes of the documents themselves (the image
 //! builder). Reproduces ggcr `pkg/v1/layout/write.go` for the image shape
@@ -148,6 +150,16 @@ pub enum Error {
     },
 }
 
+/// The file writers lock to serialise read-modify-write cycles of `index.json`.
+pub const LOCK_FILE: &str = "index.json.lock";
+
+/// An exclusive advisory lock on a layout (`flock` on [`LOCK_FILE`]), released when dropped.
+/// Only writers that take it are coordinated.
+#[derive(Debug)]
+pub struct LayoutLock {
+    _file: fs::File,
+}
+
 /// Which of the two layout shapes a directory has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -200,6 +212,24 @@ impl Layout {
         let bytes = fs::read(self.dir.join("oci-layout")).map_err(|_| not_a_layout())?;
         serde_json::from_slice::<Marker>(&bytes).map_err(|_| not_a_layout())?;
         Ok(())
+    }
+
+    /// Waits for, then takes, the exclusive lock on this layout; hold it across a read of
+    /// `index.json` and the write that depends on it.
+    pub fn lock(&self) -> Result<LayoutLock, Error> {
+        let path = self.dir.join(LOCK_FILE);
+        let io_error = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_error)?;
+        lock_exclusive(&file).map_err(io_error)?;
+        Ok(LayoutLock { _file: file })
     }
 
     /// The layout directory.
@@ -375,11 +405,20 @@ impl Layout {
             Selector::Default => match (shape, index.manifests.as_slice()) {
                 (Shape::Image, _) => Ok(own()),
                 (Shape::Tagged, [only]) => Ok(only.clone()),
-                (Shape::Tagged, entries) => Err(Error::Ambiguous {
-                    path: self.dir.clone(),
-                    count: entries.len(),
-                    tags: tags_of(&index).into_keys().collect(),
-                }),
+                // Attachments (cosign's `sha256-<hex>[.att|.sig|.sbom]` tags) do not make the
+                // image they are attached to ambiguous.
+                (Shape::Tagged, entries) => {
+                    let images: Vec<&Descriptor> =
+                        entries.iter().filter(|e| !is_attachment(e)).collect();
+                    match images.as_slice() {
+                        [only] => Ok((*only).clone()),
+                        _ => Err(Error::Ambiguous {
+                            path: self.dir.clone(),
+                            count: entries.len(),
+                            tags: tags_of(&index).into_keys().collect(),
+                        }),
+                    }
+                }
             },
             Selector::Tag(tag) => index
                 .manifests
@@ -431,6 +470,47 @@ fn shape_of(index: &Index) -> Shape {
     } else {
         Shape::Tagged
     }
+}
+
+/// `flock(LOCK_EX)`, waiting; the lock goes with the file descriptor when it is closed.
+/// (`File::lock` would do, but is newer than the crate's minimum Rust version.)
+#[cfg(unix)]
+fn lock_exclusive(file: &fs::File) -> io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    loop {
+        // SAFETY: flock takes a file descriptor we own for the duration of the call and an
+        // operation constant; it touches no memory of ours.
+        let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Without `flock`, layouts are not locked.
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &fs::File) -> io::Result<()> {
+    Ok(())
+}
+
+/// Whether an entry is tagged as one of cosign's attachments of an image digest.
+fn is_attachment(entry: &Descriptor) -> bool {
+    let Some(tag) = entry.ref_name() else {
+        return false;
+    };
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    let hex = rest.split_once('.').map_or(rest, |(hex, _)| hex);
+    let suffix_ok = match rest.split_once('.') {
+        None => true,
+        Some((_, suffix)) => matches!(suffix, "att" | "sig" | "sbom"),
+    };
+    suffix_ok && hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn tags_of(index: &Index) -> BTreeMap<String, Descriptor> {

@@ -284,6 +284,55 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The manifest or index a tag names, or `None` when the tag does not exist (a registry's
+    /// 404, a layout without that tag). Checked against its digest.
+    pub fn tagged(&self, tag: &str) -> Result<Option<RawManifest>, Error> {
+        let raw = match self {
+            Self::Registry { client, repository } => {
+                let target =
+                    Remote::at_tag(repository.clone(), tag).map_err(|_| unreachable_tag(tag))?;
+                match client.get_manifest(&target) {
+                    Ok(raw) => raw,
+                    Err(registry::Error::NotFound { .. }) => return Ok(None),
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            Self::Layout(layout) => {
+                let descriptor = match layout.resolve(&Selector::Tag(tag.to_owned())) {
+                    Ok(descriptor) => descriptor,
+                    Err(layout::Error::UnknownTag { .. }) => return Ok(None),
+                    Err(other) => return Err(other.into()),
+                };
+                let bytes = layout.read_manifest(&descriptor)?;
+                RawManifest { descriptor, bytes }
+            }
+        };
+        let actual = Digest::of(&raw.bytes);
+        if actual != raw.descriptor.digest {
+            return Err(Error::ManifestDigest {
+                store: self.name(),
+                expected: raw.descriptor.digest,
+                actual,
+            });
+        }
+        Ok(Some(raw))
+    }
+
+    /// Whether the store keeps referrers lists itself (a registry answering the referrers API
+    /// for `subject`). When not, writers maintain the `sha256-<hex>` tag index; a layout never
+    /// does.
+    pub fn has_referrers_api(&self, subject: &Digest) -> Result<bool, Error> {
+        match self {
+            Self::Registry { client, repository } => {
+                Ok(client.referrers(repository, subject, None)?.source
+                    == registry::ReferrersSource::Api)
+            }
+            Self::Layout(_) => Ok(false),
+        }
+    }
+}
+
 /// A tag that failed validation although it came from a valid reference or a constant.
 fn unreachable_tag(tag: &str) -> Error {
     Error::Layout(layout::Error::BadTag {

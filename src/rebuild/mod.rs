@@ -1,4 +1,229 @@
 //! The audit: compare a rebuilt image with a published one (identical, equivalent or
 //! different), diff manifests, configs and layer file trees, and report.
 //!
+//! Both images are read through [`crate::oci::Store`] (a registry repository or an OCI layout),
+//! so the same code compares a published image with a rebuild ([`audit`]) and any two images
+//! ([`diff`]). Verifying the attestation and building are the caller's: it hands in the
+//! published image and a rebuilt one (for instance the layout the builder just wrote), gets a
+//! [`Report`], and sets [`Report::signer`] from its verification.
+//!
+//! ```no_run
+//! # fn demo(published: &receipts::oci::Store, digest: receipts::oci::Digest,
+//! #         rebuilt: &receipts::oci::Store, rebuilt_digest: receipts::oci::Digest)
+//! #         -> Result<(), receipts::rebuild::Error> {
+//! use receipts::rebuild::{self, Options, Side};
+//! let published = Side { store: published, root: digest, trusted: false };
+//! let rebuilt = Side { store: rebuilt, root: rebuilt_digest, trusted: true };
+//! let report = rebuild::audit(published, "registry.example/app:1", rebuilt, &Options::default())?;
+//! print!("{}", report.to_text());
+//! # Ok(()) }
+//! ```
+//!
+//! Verdicts are defined in [`compare`]. Published blobs are always streamed and checked
+//! against their digests, and their gzip decoded strictly; nothing is extracted to disk.
+//!
+//! # Report schema (`--output json`, `schemaVersion` 1)
+//!
+//! ```text
+//! {
+//!   "schemaVersion": 1,
+//!   "verdict": "identical" | "equivalent" | "different",
+//!   "a": {"role": "rebuilt" | "a", "image": STRING, "digest": DIGEST, "mediaType": STRING},
+//!   "b": {"role": "published" | "b", "image": STRING, "digest": DIGEST, "mediaType": STRING},
+//!   "signer": STRING,                      // audits only, when known
+//!   "rootDifferences": [DIFFERENCE],       // index vs index (or vs manifest); [] otherwise
+//!   "platforms": [{
+//!     "platform": "linux/amd64",           // os/architecture[/variant]
+//!     "verdict": VERDICT,
+//!     "reason": STRING,                    // absent when identical
+//!     "manifest": {"a": DIGEST, "b": DIGEST, "differences": [DIFFERENCE]},
+//!     "config":   {"a": DIGEST, "b": DIGEST, "differences": [DIFFERENCE]},
+//!     "layers": [{
+//!       "index": 0,
+//!       "verdict": VERDICT,
+//!       "reason": STRING,                  // absent when identical
+//!       "a": LAYER, "b": LAYER,            // absent on the side that has no layer here
+//!       "files": {                         // different layers only, when both tars read
+//!         "added": [ENTRY], "removed": [ENTRY],
+//!         "changed": [{"path": STRING, "fields": [{"field": STRING, "a": STRING, "b": STRING}]}],
+//!         "orderDiffers": BOOL
+//!       }
+//!     }]
+//!   }]
+//! }
+//! DIFFERENCE = {"path": JSON-POINTER, "a": JSON, "b": JSON}   // a or b absent: not on that side
+//! LAYER = {"digest": DIGEST, "size": N, "mediaType": STRING,
+//!          "diffId": DIGEST,               // from that side's config
+//!          "decompressedDigest": DIGEST}   // computed here (untrusted sides, strict gzip)
+//! ENTRY = {"path", "type" (file|dir|symlink|hardlink|char|block|fifo), "size", "sha256",
+//!          "mode" (octal), "uid", "gid", "uname", "gname", "mtime" (Unix seconds),
+//!          "linkname", "device" ("major,minor"), "xattrs" {name: value}, "pax" {key: value}}
+//! ```
+//!
+//! Fields are only added within a schema version; keys whose value would be empty or absent
+//! are left out as noted. Changed-field names are those of ENTRY, with `xattr.<name>` and
+//! `pax.<key>` for single attributes and records.
+//!
 //! Not for: building ([`crate::build`]) or verifying attestations ([`crate::attest`]).
+
+pub mod compare;
+pub mod diff;
+mod image;
+pub mod report;
+mod stream;
+
+pub use compare::{Named, Options};
+pub use image::{Side, platform_key};
+pub use report::{Report, Verdict};
+
+use crate::oci::{Digest, manifest, store};
+
+/// Why a comparison could not be made (a difference is a [`Report`], not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A manifest or config could not be read.
+    #[error("{store}: reading {digest}")]
+    Store {
+        /// The store.
+        store: String,
+        /// What was read.
+        digest: Digest,
+        /// The store's error.
+        #[source]
+        source: Box<store::Error>,
+    },
+    /// A layer blob could not be streamed (or did not match its digest).
+    #[error("{store}: streaming blob {digest}")]
+    Blob {
+        /// The store.
+        store: String,
+        /// The blob.
+        digest: Digest,
+        /// The store's error.
+        #[source]
+        source: Box<store::Error>,
+    },
+    /// The thread streaming a blob panicked.
+    #[error("{store}: the thread streaming blob {digest} failed")]
+    BlobThread {
+        /// The store.
+        store: String,
+        /// The blob.
+        digest: Digest,
+    },
+    /// A streamed blob could not be read to its end.
+    #[error("{store}: reading blob {digest}")]
+    Read {
+        /// The store.
+        store: String,
+        /// The blob.
+        digest: Digest,
+        /// The reader's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A manifest or index does not parse.
+    #[error("{store}: {digest} is not a valid manifest")]
+    Manifest {
+        /// The store.
+        store: String,
+        /// The manifest.
+        digest: Digest,
+        /// The parser's error.
+        #[source]
+        source: manifest::Error,
+    },
+    /// A manifest or config is not JSON.
+    #[error("{store}: {what} {digest} is not JSON")]
+    Json {
+        /// The store.
+        store: String,
+        /// The document.
+        digest: Digest,
+        /// `manifest` or `config`.
+        what: &'static str,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A config lacks what the comparison needs.
+    #[error("{store}: config {digest}: {what}")]
+    Config {
+        /// The store.
+        store: String,
+        /// The config.
+        digest: Digest,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// An index lists another index.
+    #[error("{store}: nested index {digest} is not supported")]
+    NestedIndex {
+        /// The store.
+        store: String,
+        /// The child index.
+        digest: Digest,
+    },
+    /// A requested platform is not in an image.
+    #[error("platform {platform} is not in the {role} image {image} (it has: {found})")]
+    PlatformMissing {
+        /// The platform asked for.
+        platform: String,
+        /// `published`, `rebuilt`, `a` or `b`.
+        role: String,
+        /// The image.
+        image: String,
+        /// The platforms it has.
+        found: String,
+    },
+}
+
+/// Audits a published image against a rebuild of it. Side A is the rebuild (what the image
+/// should be; `rebuilt.trusted` when this process built it), side B the published image (never
+/// trusted), so a file "added" is one the published image has and the rebuild has not. The
+/// rebuilt image is named by its store.
+pub fn audit(
+    published: Side<'_>,
+    published_name: &str,
+    rebuilt: Side<'_>,
+    options: &Options,
+) -> Result<Report, Error> {
+    let rebuilt_name = rebuilt.store.name();
+    compare::compare(
+        Named {
+            side: rebuilt,
+            role: "rebuilt",
+            image: &rebuilt_name,
+        },
+        Named {
+            side: published,
+            role: "published",
+            image: published_name,
+        },
+        options,
+    )
+}
+
+/// Compares any two images, neither trusted: `(store, root digest, name)` for each.
+pub fn diff(
+    a: (&crate::oci::Store, Digest, &str),
+    b: (&crate::oci::Store, Digest, &str),
+    options: &Options,
+) -> Result<Report, Error> {
+    compare::compare(untrusted(a, "a"), untrusted(b, "b"), options)
+}
+
+fn untrusted<'a>(
+    (store, root, image): (&'a crate::oci::Store, Digest, &'a str),
+    role: &'a str,
+) -> Named<'a> {
+    Named {
+        side: Side {
+            store,
+            root,
+            trusted: false,
+        },
+        role,
+        image,
+    }
+}

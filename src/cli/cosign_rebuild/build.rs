@@ -1,20 +1,258 @@
-//! `cosign-rebuild build`: build an image. Not implemented yet.
+//! `cosign-rebuild build`: build an apko configuration into an OCI layout or a registry, print
+//! the image index digest.
+//!
+//! The glue only: options become a [`pipeline::Request`], [`pipeline::build`] does the work,
+//! and the result goes to the output through [`oci::Store`] (an untagged `oci:DIR` is written
+//! as apko writes it, `index.json` being the index). Progress goes to stderr, the digest to
+//! stdout. Nothing is written before the whole build succeeded; a registry receives blobs, then
+//! manifests, then the tag.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
 
 use super::Outcome;
+use crate::build::image::{SourceDate, time};
+use crate::build::pipeline::{self, Packages, Progress, Request};
+use crate::cli::registry::RegistryArgs;
+use crate::cli::resolve::ResolveArgs;
+use crate::config::{Loader, Lock};
+use crate::lock::output;
+use crate::oci::{self, Reference, Selector, Store};
 
 /// Options of this command.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BuildArgs {}
+pub struct BuildArgs {
+    /// The apko configuration to build.
+    #[arg(value_name = "CONFIG")]
+    pub config: String,
+    /// Install exactly the packages of this apko.lock.json (its configuration checksum must
+    /// match CONFIG) instead of resolving.
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Option<PathBuf>,
+    /// Where to put the image: `oci:DIR` (an OCI layout as apko writes it: `index.json` is the
+    /// image index), `oci:DIR:TAG` (added to the layout under TAG), or `HOST/REPO[:TAG]` (pushed).
+    #[arg(long, short = 'o', value_name = "OUTPUT")]
+    pub output: String,
+    /// Annotations for the index and images, over the configured ones (repeatable or
+    /// comma-separated).
+    #[arg(long = "annotations", value_name = "KEY=VALUE", value_delimiter = ',')]
+    pub annotations: Vec<String>,
+    /// Pin the creation time to these Unix seconds, as the `SOURCE_DATE_EPOCH` environment
+    /// variable does (which is read when this option is absent).
+    #[arg(long = "source-date-epoch", value_name = "SECONDS")]
+    pub source_date_epoch: Option<String>,
+    /// Also write the locked configuration the build used (the image-configuration predicate)
+    /// to FILE: YAML for `.yaml`/`.yml`, otherwise JSON.
+    #[arg(long = "locked-out", value_name = "FILE")]
+    pub locked_out: Option<PathBuf>,
+    /// Resolution options.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    /// Registry options.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
 
 /// Why the command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The command does not exist yet.
-    #[error("build an image: not implemented yet")]
-    NotImplemented,
+    /// `--output` is not a reference.
+    #[error("--output {output:?}")]
+    Output {
+        /// The value.
+        output: String,
+        /// Why.
+        #[source]
+        source: Box<oci::reference::Error>,
+    },
+    /// `--output oci:DIR@DIGEST`: a digest cannot be written to.
+    #[error("--output {output}: a layout output takes a tag, not a digest")]
+    OutputDigest {
+        /// The value.
+        output: String,
+    },
+    /// An annotation is not `KEY=VALUE`.
+    #[error("--annotations {annotation:?}: expected KEY=VALUE")]
+    Annotation {
+        /// The value.
+        annotation: String,
+    },
+    /// The source date epoch is not an integer.
+    #[error("source date epoch")]
+    SourceDate(#[source] Box<time::Error>),
+    /// The configuration cannot be read.
+    #[error("cannot load configuration {config}")]
+    Config {
+        /// The configuration as given.
+        config: String,
+        /// Why.
+        #[source]
+        source: Box<crate::config::Error>,
+    },
+    /// The lock file cannot be read.
+    #[error("cannot read lock file {path}", path = path.display())]
+    LockFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<crate::config::lock::Error>,
+    },
+    /// The build failed.
+    #[error("cannot build {config}")]
+    Build {
+        /// The configuration as given.
+        config: String,
+        /// Why.
+        #[source]
+        source: Box<pipeline::Error>,
+    },
+    /// The output cannot be opened or written.
+    #[error("cannot write the image to {output}")]
+    Store {
+        /// The output.
+        output: String,
+        /// Why.
+        #[source]
+        source: Box<oci::store::Error>,
+    },
+    /// The locked configuration cannot be encoded or written.
+    #[error(transparent)]
+    LockedOut(#[from] Box<crate::lock::Error>),
+    /// Standard output cannot be written.
+    #[error("cannot write to standard output")]
+    Stdout(#[source] std::io::Error),
 }
 
 /// Runs the command.
-pub fn run(_args: &BuildArgs) -> Result<Outcome, Error> {
-    Err(Error::NotImplemented)
+pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
+    let output = Reference::parse(&args.output).map_err(|source| Error::Output {
+        output: args.output.clone(),
+        source: Box::new(source),
+    })?;
+    if let Reference::Local(local) = &output
+        && matches!(local.selector(), Selector::Digest(_))
+    {
+        return Err(Error::OutputDigest {
+            output: args.output.clone(),
+        });
+    }
+    let annotations = annotations(&args.annotations)?;
+    let environment = match &args.source_date_epoch {
+        Some(value) => Some(value.clone()),
+        None => std::env::var_os("SOURCE_DATE_EPOCH").map(|v| v.to_string_lossy().into_owned()),
+    };
+    let source_date = SourceDate::resolve(environment.as_deref(), None)
+        .map_err(|e| Error::SourceDate(Box::new(e)))?;
+    let settings = args.resolve.settings();
+    let configuration = Loader::new()
+        .working_dir(&settings.working_dir)
+        .include_paths(settings.include_paths.iter().cloned())
+        .load(&args.config)
+        .map_err(|source| Error::Config {
+            config: args.config.clone(),
+            source: Box::new(source),
+        })?;
+    let packages = match &args.lockfile {
+        Some(path) => Packages::Locked(Box::new(Lock::read(path).map_err(|source| {
+            Error::LockFile {
+                path: path.clone(),
+                source: Box::new(source),
+            }
+        })?)),
+        None => Packages::Resolve,
+    };
+    let request = Request {
+        name: args.config.clone(),
+        configuration,
+        packages,
+        annotations,
+        source_date,
+        settings,
+        temp_dir: None,
+    };
+    let built = pipeline::build(&request, &report).map_err(|source| Error::Build {
+        config: args.config.clone(),
+        source: Box::new(source),
+    })?;
+    // Encoded before anything is written: a failure here leaves no output behind.
+    let locked = match &args.locked_out {
+        Some(path) => {
+            let format = output::Format::for_path(path).unwrap_or_default();
+            Some((
+                path,
+                output::encode(&built.locked, format).map_err(Box::new)?,
+            ))
+        }
+        None => None,
+    };
+    let store_error = |source| Error::Store {
+        output: args.output.clone(),
+        source: Box::new(source),
+    };
+    match &output {
+        Reference::Local(local) if *local.selector() == Selector::Default => {
+            built
+                .write_layout(local.dir())
+                .map_err(|source| Error::Build {
+                    config: args.config.clone(),
+                    source: Box::new(source),
+                })?;
+        }
+        Reference::Local(local) => {
+            let Selector::Tag(tag) = local.selector() else {
+                return Err(Error::OutputDigest {
+                    output: args.output.clone(),
+                });
+            };
+            let store = Store::create(&output, &args.registry.settings()).map_err(store_error)?;
+            store
+                .publish(&built.image_set(), Some(tag))
+                .map_err(store_error)?;
+        }
+        Reference::Remote(remote) => {
+            let store = Store::create(&output, &args.registry.settings()).map_err(store_error)?;
+            eprintln!("pushing to {}", store.name());
+            store
+                .publish(&built.image_set(), remote.tag())
+                .map_err(store_error)?;
+        }
+    }
+    if let Some((path, bytes)) = locked {
+        output::write_atomically(path, &bytes, output::Mode::Regular).map_err(Box::new)?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", built.digest())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Stdout)?;
+    Ok(Outcome::Done)
+}
+
+fn annotations(values: &[String]) -> Result<BTreeMap<String, String>, Error> {
+    values
+        .iter()
+        .map(|value| {
+            value
+                .split_once('=')
+                .filter(|(key, _)| !key.is_empty())
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .ok_or_else(|| Error::Annotation {
+                    annotation: value.clone(),
+                })
+        })
+        .collect()
+}
+
+fn report(progress: Progress<'_>) {
+    match progress {
+        Progress::Resolved { arch, packages } => {
+            eprintln!("{arch}: installing {packages} packages");
+        }
+        Progress::Image {
+            arch,
+            digest,
+            layer_bytes,
+        } => eprintln!("{arch}: image {digest} ({layer_bytes} bytes of layers)"),
+    }
 }

@@ -1,0 +1,142 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_cosign_rebuild_global_optspecs
+    string join \n q/quiet h/help V/version
+end
+
+function __fish_cosign_rebuild_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_cosign_rebuild_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_cosign_rebuild_using_subcommand
+    set -l cmd (__fish_cosign_rebuild_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -s V -l version -d 'Print version'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "rebuild" -d 'Audit IMAGE (the default command, spelled out for shims: `cosign rebuild IMAGE`)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "build" -d 'Build an image from an apko configuration (locked, or with --lockfile) into an OCI layout or a registry; prints the image index digest'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "attest" -d 'Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as `cosign attest` does'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "generate-key-pair" -d 'Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "download" -d 'Print IMAGE\'s attestations, as `cosign download attestation`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "verify" -d 'Verify IMAGE\'s attestations, as `cosign verify-attestation`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "verify-bundle" -d 'Verify one Sigstore bundle (the sigstore-conformance CLI protocol)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "diff" -d 'Compare two images: manifests, configs and layer file trees'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "shim" -d 'Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "plugin-metadata" -d 'Print docker-style CLI plugin metadata as JSON (for plugin managers)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "generate-assets" -d 'Write shell completions and man pages for both binaries under DIR (scripts/generate-assets)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l lockfile -d 'Install exactly the packages of this apko.lock.json (its configuration checksum must match CONFIG) instead of resolving' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s o -l output -d 'Where to put the image: `oci:DIR` (an OCI layout as apko writes it: `index.json` is the image index), `oci:DIR:TAG` (added to the layout under TAG), or `HOST/REPO[:TAG]` (pushed)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l annotations -d 'Annotations for the index and images, over the configured ones (repeatable or comma-separated)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l source-date-epoch -d 'Pin the creation time to these Unix seconds, as the `SOURCE_DATE_EPOCH` environment variable does (which is read when this option is absent)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l locked-out -d 'Also write the locked configuration the build used (the image-configuration predicate) to FILE: YAML for `.yaml`/`.yml`, otherwise JSON' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l arch -d 'Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the configuration\'s `archs`, else all architectures' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l cache-dir -d 'Download cache directory (default: the user cache directory\'s `receipts/apk`)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l include-paths -d 'Directories searched for the configuration file (and the base image) when it is not in the working directory (repeatable or comma-separated)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l offline -d 'Use no network: indexes, keys and packages must be in the download cache'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l predicate -d 'The predicate: a JSON object (or YAML mapping)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l key -d 'The signing key (cosign\'s encrypted format or PKCS#8); its password comes from COSIGN_PASSWORD, a terminal prompt or stdin' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l type -d 'The predicate type: a URI or one of cosign\'s short names (custom, slsaprovenance, …)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l new-bundle-format -d 'Store a Sigstore bundle as an OCI referrer (true, cosign v3\'s default) or the legacy `sha256-<hex>.att` manifest (false)' -r -f -a "true\t''
+false\t''"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l replace -d 'Legacy format: drop existing attestations of the same predicate type'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s y -l yes -d 'Accepted for cosign compatibility; nothing is asked'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l predicate-type -d 'Print only attestations of this predicate type (a URI or a cosign short name)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l type -d 'The predicate type to keep (a URI or a cosign short name)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l key -d 'Public key (PEM) the attestations must be signed with' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-identity -d 'The certificate\'s expected identity (SAN), exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-identity-regexp -d 'A regular expression the certificate\'s SAN must match (unanchored, as cosign)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-oidc-issuer -d 'The certificate\'s expected OIDC issuer, exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-oidc-issuer-regexp -d 'A regular expression the OIDC issuer must match (unanchored)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-trigger -d 'Expected GitHub workflow trigger claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-sha -d 'Expected GitHub workflow SHA claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-name -d 'Expected GitHub workflow name claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-repository -d 'Expected GitHub workflow repository claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l certificate-github-workflow-ref -d 'Expected GitHub workflow ref claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l trusted-root -d 'A Sigstore trusted_root.json to verify against' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l predicate-out -d 'Write the predicate of the (first) verified attestation to FILE' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l insecure-ignore-tlog -d 'Skip transparency log checks (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l insecure-ignore-sct -d 'Skip the embedded SCT check (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l bundle -d 'The bundle to verify' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l certificate-identity -d 'The expected certificate identity' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l certificate-oidc-issuer -d 'The expected OIDC issuer' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l key -d 'The expected public key (PEM)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l trusted-root -d 'A Sigstore trusted_root.json' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -l staging -d 'Accepted for the protocol; the staging root must come from --trusted-root'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand verify-bundle" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l platform -d 'Compare only this platform (`os/arch[/variant]`; repeatable)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l output -d 'Output format' -r -f -a "text\t'A summary line, one line per platform, then the differences'
+json\t'The report as JSON (schema in the `rebuild` module and the README)'"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand shim" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand shim" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand plugin-metadata" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand plugin-metadata" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-assets" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-assets" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "rebuild" -d 'Audit IMAGE (the default command, spelled out for shims: `cosign rebuild IMAGE`)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "build" -d 'Build an image from an apko configuration (locked, or with --lockfile) into an OCI layout or a registry; prints the image index digest'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "attest" -d 'Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as `cosign attest` does'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "generate-key-pair" -d 'Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "download" -d 'Print IMAGE\'s attestations, as `cosign download attestation`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "verify" -d 'Verify IMAGE\'s attestations, as `cosign verify-attestation`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "verify-bundle" -d 'Verify one Sigstore bundle (the sigstore-conformance CLI protocol)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "diff" -d 'Compare two images: manifests, configs and layer file trees'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "shim" -d 'Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "plugin-metadata" -d 'Print docker-style CLI plugin metadata as JSON (for plugin managers)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "generate-assets" -d 'Write shell completions and man pages for both binaries under DIR (scripts/generate-assets)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand help; and not __fish_seen_subcommand_from rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

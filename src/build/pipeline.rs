@@ -1,0 +1,818 @@
+//! From a configuration to an image: the one entry point that builds, [`build`].
+//!
+//! A [`Request`] holds what apko's `build` command takes: the loaded configuration (any
+//! command-line annotations merged here, before locking, so they reach `/etc/apko.json`), an
+//! optional lock file, the architectures, the source date and where packages come from.
+//! [`build`] then does what apko does:
+//!
+//! 1. **Lock.** Without a lock file, every architecture is resolved with the others known
+//!    (apko's `LockImageConfiguration` through [`crate::lock::Locker`]), pins sorted as strings;
+//!    each architecture's pinned world is resolved once more on its own for the install order
+//!    (apko's `FixateWorld`), and its packages are fetched from the repositories (checked against
+//!    the signed index's `C:`). With a lock file, the configuration checksum must match, each
+//!    architecture's pins are the lock's in lock order and its packages are fetched from the
+//!    lock's URLs (checked against the lock's `checksum`): nothing is resolved.
+//! 2. **Root filesystem** per architecture (in parallel): `build::rootfs` with the packages read
+//!    through `apk::archive` (every file's SHA-1 and the `datahash` verified) into a spool.
+//! 3. **Layers**: one layer, or `layering`'s groups; written into temporary files.
+//! 4. **Images and index**: `build::image`.
+//!
+//! The result, [`Built`], holds the index, the images (their layer blobs are temporary files
+//! that live as long as it does), and the locked configurations: [`Built::locked`] is the
+//! `"index"` configuration an image-configuration attestation carries. Nothing is written
+//! anywhere by this module: hand [`Built::image_set`] to `oci::Store::publish`, or call
+//! [`Built::write_layout`].
+//!
+//! To rebuild from an attested predicate (a locked configuration as a value), put it in a
+//! [`Request`] with [`Request::new`]: its packages are all pinned, so resolution finds the same
+//! closure.
+//!
+//! Not for: the steps themselves (`build::rootfs`, `build::walk`, `build::layering`,
+//! `build::image`), resolving (`lock`, `apk::solver`), fetching (`apk::repository`), writing to a
+//! registry (`oci`). `contents.baseimage` is refused: building on a base image from packages is
+//! not implemented. Reproduces reference/apko-format.md §1, §3.5, §3.6 (apko
+//! `internal/cli/build.go` `buildImageComponents`, `pkg/build/lock.go`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::apk::Package;
+use crate::apk::archive::Limits;
+use crate::apk::repository::{self, Fetcher};
+use crate::build::fs::{self, Spool};
+use crate::build::image::{self, Image, Index, SourceDate, time::Pinning};
+use crate::build::layer::{BuiltLayer, LayerSink};
+use crate::build::rootfs::{self, BuildDate, KeyFile, PackageSource, Plan};
+use crate::build::tar::Timestamp;
+use crate::build::{layering, walk};
+use crate::config::lock::{self as lockfile, Lock};
+use crate::config::{Architecture, ImageConfiguration, LoadedConfiguration};
+use crate::lock::{self, Locker};
+use crate::oci::{Descriptor, Digest, ImageSet};
+
+/// Why an image cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Resolving, or reading keys and indexes, failed.
+    #[error(transparent)]
+    Lock(Box<lock::Error>),
+    /// The lock file was made from another configuration.
+    #[error("lock file does not match the configuration {config}")]
+    LockConsistency {
+        /// The configuration's name.
+        config: String,
+        /// The checksums.
+        #[source]
+        source: lockfile::Error,
+    },
+    /// The lock file has no usable packages for an architecture being built.
+    #[error("lock file has no packages for architecture {arch}")]
+    NoLockedPackages {
+        /// The APK architecture.
+        arch: String,
+    },
+    /// A lock file entry cannot be used.
+    #[error("lock file entry for {package}")]
+    LockEntry {
+        /// The package.
+        package: String,
+        /// Why.
+        #[source]
+        source: lockfile::Error,
+    },
+    /// A lock file entry's `checksum` is not `Q1` + base64 of 20 bytes.
+    #[error("lock file entry for {package}: checksum {checksum:?} is not Q1 + base64 SHA-1")]
+    LockChecksum {
+        /// The package.
+        package: String,
+        /// The checksum as written.
+        checksum: String,
+    },
+    /// The configuration fails apko's validation.
+    #[error("configuration {config} is not valid")]
+    Invalid {
+        /// The configuration's name.
+        config: String,
+        /// The rule it breaks.
+        #[source]
+        source: crate::config::Error,
+    },
+    /// `contents.baseimage` is configured.
+    #[error(
+        "configuration {config}: building on a base image (contents.baseimage) is not supported"
+    )]
+    BaseImage {
+        /// The configuration's name.
+        config: String,
+    },
+    /// The download cache or client cannot be set up.
+    #[error("cannot set up downloads")]
+    Fetcher(#[source] repository::Error),
+    /// A keyring entry cannot be read.
+    #[error("keyring entry {key}")]
+    Key {
+        /// The entry as configured.
+        key: String,
+        /// Why.
+        #[source]
+        source: repository::Error,
+    },
+    /// A package cannot be fetched.
+    #[error("cannot fetch package {package} from {url}")]
+    Fetch {
+        /// The package.
+        package: String,
+        /// Where from.
+        url: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A package cannot be read (not an `.apk`, a checksum fails).
+    #[error("package {package} from {url}")]
+    Package {
+        /// The package.
+        package: String,
+        /// Where it came from.
+        url: String,
+        /// Why.
+        #[source]
+        source: Box<rootfs::Error>,
+    },
+    /// The package spool (a temporary file) cannot be made.
+    #[error("cannot create the package spool")]
+    Spool(#[source] fs::Error),
+    /// The root filesystem cannot be assembled.
+    #[error("root filesystem for {arch}")]
+    Rootfs {
+        /// The APK architecture.
+        arch: String,
+        /// Why.
+        #[source]
+        source: Box<rootfs::Error>,
+    },
+    /// The layering configuration is invalid.
+    #[error("layering for {arch}")]
+    Layering {
+        /// The APK architecture.
+        arch: String,
+        /// Why.
+        #[source]
+        source: Box<layering::Error>,
+    },
+    /// A layer cannot be written.
+    #[error("layer for {arch}")]
+    Layer {
+        /// The APK architecture.
+        arch: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The config, manifest or index cannot be made, or the layout written.
+    #[error(transparent)]
+    Image(#[from] image::Error),
+    /// A worker thread cannot be started.
+    #[error("cannot start a build thread")]
+    Thread(#[source] std::io::Error),
+}
+
+impl From<lock::Error> for Error {
+    fn from(error: lock::Error) -> Self {
+        Error::Lock(Box::new(error))
+    }
+}
+
+/// Where the packages come from.
+#[derive(Debug, Clone)]
+pub enum Packages {
+    /// Resolve the configuration's packages against its repositories.
+    Resolve,
+    /// Install exactly a lock file's packages (apko's `--lockfile`).
+    Locked(Box<Lock>),
+}
+
+/// What to build and how.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The configuration's name (its path as given): messages and the lock file's `config.name`.
+    pub name: String,
+    /// The configuration as loaded (includes merged), with its checksum.
+    pub configuration: LoadedConfiguration,
+    /// Where packages come from.
+    pub packages: Packages,
+    /// Annotations from the command line, merged over the configured ones.
+    pub annotations: BTreeMap<String, String>,
+    /// apko's `SourceDateEpoch` and whether the environment pinned it.
+    pub source_date: SourceDate,
+    /// Working directory, include paths, `--arch` values (empty: the configuration's `archs`,
+    /// else all) and download settings.
+    pub settings: lock::Settings,
+    /// Where layer blobs are written while the build lives (default: the system's temporary
+    /// directory).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Request {
+    /// A request to build `configuration` by resolving its packages, with no annotations, the
+    /// source date unpinned at the epoch, and default settings (working directory: the process's).
+    /// For a locked configuration (a predicate), every package is pinned, so resolution gives
+    /// the closure it was locked with.
+    pub fn new(name: &str, configuration: ImageConfiguration) -> Request {
+        let checksum = crate::config::ConfigChecksum::of_contents(std::iter::empty::<&[u8]>());
+        Request {
+            name: name.to_owned(),
+            configuration: LoadedConfiguration {
+                configuration,
+                checksum,
+                files: Vec::new(),
+            },
+            packages: Packages::Resolve,
+            annotations: BTreeMap::new(),
+            source_date: SourceDate {
+                time: image::GoTime::from_unix(0),
+                pinning: Pinning::Unpinned,
+            },
+            settings: lock::Settings::default(),
+            temp_dir: None,
+        }
+    }
+}
+
+/// Progress of a build, for a caller that reports it.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// An architecture's packages are known.
+    Resolved {
+        /// The architecture.
+        arch: &'a Architecture,
+        /// How many packages will be installed.
+        packages: usize,
+    },
+    /// An architecture's image is assembled.
+    Image {
+        /// The architecture.
+        arch: &'a Architecture,
+        /// The image (manifest) digest.
+        digest: Digest,
+        /// Bytes in its layers (compressed).
+        layer_bytes: u64,
+    },
+}
+
+/// A built image index: its images, their blobs (temporary files, removed when this is dropped)
+/// and the locked configurations it was built from.
+#[derive(Debug)]
+pub struct Built {
+    /// The image index.
+    pub index: Index,
+    /// One image per architecture.
+    pub images: Vec<Image>,
+    /// The locked `"index"` configuration: what an image-configuration predicate carries. With
+    /// a lock file, its packages are the pins every architecture shares (sorted).
+    pub locked: ImageConfiguration,
+    /// Each architecture's locked configuration (what its `/etc/apko.json` holds, before the
+    /// run-as user is resolved).
+    pub per_arch: BTreeMap<Architecture, ImageConfiguration>,
+}
+
+impl Built {
+    /// The index digest: the multi-architecture image's digest.
+    pub fn digest(&self) -> Digest {
+        self.index.digest
+    }
+
+    /// Everything to publish (layers streamed from their files, configs, manifests, the index
+    /// last). Valid while `self` lives.
+    pub fn image_set(&self) -> ImageSet {
+        image::image_set(&self.index, &self.images)
+    }
+
+    /// Writes the OCI layout apko writes (`index.json` is the index) into `dir`.
+    pub fn write_layout(&self, dir: &Path) -> Result<Descriptor, Error> {
+        Ok(image::write_layout(dir, &self.index, &self.images)?)
+    }
+}
+
+/// One architecture, ready to build: its locked configuration, keys and packages to read.
+struct ArchPlan {
+    arch: Architecture,
+    locked: ImageConfiguration,
+    keyring: Vec<KeyFile>,
+    packages: Vec<Job>,
+}
+
+/// One package to fetch and read.
+struct Job {
+    package: Package,
+    url: String,
+    source: JobSource,
+}
+
+enum JobSource {
+    /// A lock file URL.
+    Url,
+    /// A resolved package: the architecture's resolution and the package's place in it.
+    Resolved(Architecture, usize),
+}
+
+/// Builds the image `request` describes. `progress` is called from build threads.
+pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Result<Built, Error> {
+    let name = &request.name;
+    let mut loaded = request.configuration.clone();
+    loaded
+        .configuration
+        .annotations
+        .extend(request.annotations.clone());
+    if loaded.configuration.contents.baseimage.is_some() {
+        return Err(Error::BaseImage {
+            config: name.clone(),
+        });
+    }
+    let mut configuration = loaded.configuration.clone();
+    configuration.validate().map_err(|source| Error::Invalid {
+        config: name.clone(),
+        source,
+    })?;
+    let temp_dir = request.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let settings = &request.settings;
+    let builder = ArchBuilder {
+        source_date: &request.source_date,
+        temp_dir: &temp_dir,
+        progress,
+        name,
+    };
+
+    let (locked, per_arch, images) = match &request.packages {
+        Packages::Locked(lock) => {
+            let fetcher = Fetcher::new(&settings.fetch).map_err(Error::Fetcher)?;
+            let plans = plan_from_lock(name, &loaded, lock, settings, &fetcher)?;
+            let locked = shared_pins(&loaded, &plans, settings);
+            let per_arch = plans
+                .iter()
+                .map(|p| (p.arch.clone(), p.locked.clone()))
+                .collect();
+            let images = build_all(&builder, plans, &|job: &Job| {
+                fetcher
+                    .fetch_package_url(&job.url, &settings.working_dir, &job.package)
+                    .map_err(|e| Box::new(e) as _)
+            })?;
+            (locked, per_arch, images)
+        }
+        Packages::Resolve => {
+            let locker = Locker::from_loaded(name, loaded.clone(), settings)?;
+            let result = locker.locked_configuration()?;
+            let mut plans = Vec::new();
+            let mut resolutions = Vec::new();
+            for arch in unique(locker.archs()) {
+                let Some(locked) = result.per_arch.get(&arch.normalised()) else {
+                    continue;
+                };
+                let mut validated = locked.clone();
+                validated.validate().map_err(|source| Error::Invalid {
+                    config: name.clone(),
+                    source,
+                })?;
+                let resolution = locker.resolve_world(&arch, &validated.world::<&str>(&[]))?;
+                let keyring = read_keys(locker.fetcher(), &validated, settings)?;
+                let packages = resolution
+                    .packages
+                    .iter()
+                    .enumerate()
+                    .map(|(at, resolved)| Job {
+                        package: resolved.package.clone(),
+                        url: resolved.url.clone(),
+                        source: JobSource::Resolved(arch.clone(), at),
+                    })
+                    .collect();
+                plans.push(ArchPlan {
+                    arch: arch.clone(),
+                    locked: locked.clone(),
+                    keyring,
+                    packages,
+                });
+                resolutions.push(resolution);
+            }
+            let resolutions = &resolutions;
+            let images = build_all(&builder, plans, &|job: &Job| {
+                let JobSource::Resolved(arch, at) = &job.source else {
+                    return Err("not a resolved package".into());
+                };
+                let resolved = resolutions
+                    .iter()
+                    .find(|r| &r.arch == arch)
+                    .and_then(|r| r.packages.get(*at));
+                let Some(resolved) = resolved else {
+                    return Err("not a resolved package".into());
+                };
+                match locker.fetch_package(arch, resolved) {
+                    Ok(Some(bytes)) => Ok(bytes),
+                    Ok(None) => Err("a base image package has no file to fetch".into()),
+                    Err(e) => Err(Box::new(e) as _),
+                }
+            })?;
+            (result.index, result.per_arch, images)
+        }
+    };
+    let index = image::index(&configuration, &images, &request.source_date)?;
+    Ok(Built {
+        index,
+        images,
+        locked,
+        per_arch,
+    })
+}
+
+/// Architectures in order, each once.
+fn unique(archs: &[Architecture]) -> Vec<Architecture> {
+    let mut seen = BTreeSet::new();
+    archs
+        .iter()
+        .filter(|a| seen.insert(a.normalised()))
+        .cloned()
+        .collect()
+}
+
+/// The architectures to build: `--arch`, else the configuration's, else all.
+fn chosen_archs(
+    configuration: &ImageConfiguration,
+    settings: &lock::Settings,
+) -> Vec<Architecture> {
+    let archs = if !settings.archs.is_empty() {
+        crate::config::parse_architectures(&settings.archs)
+    } else if !configuration.archs.is_empty() {
+        configuration.archs.clone()
+    } else {
+        Architecture::all()
+    };
+    unique(&archs)
+}
+
+/// apko's `LockImageConfigurationWithPackages` input: keyring and repository lists sorted and
+/// de-duplicated (`sets.List`), the architectures being built.
+fn lock_input(configuration: &ImageConfiguration, archs: &[Architecture]) -> ImageConfiguration {
+    let sorted = |items: &[String]| -> Vec<String> {
+        items
+            .iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect()
+    };
+    let mut input = configuration.clone();
+    input.archs = archs.to_vec();
+    let contents = &mut input.contents;
+    contents.build_repositories = sorted(&contents.build_repositories);
+    contents.repositories = sorted(&contents.repositories);
+    contents.keyring = sorted(&contents.keyring);
+    input
+}
+
+/// The per-architecture plans of a lock file build (apko §3.5).
+fn plan_from_lock(
+    name: &str,
+    loaded: &LoadedConfiguration,
+    lock: &Lock,
+    settings: &lock::Settings,
+    fetcher: &Fetcher,
+) -> Result<Vec<ArchPlan>, Error> {
+    lock.check_config(&loaded.checksum)
+        .map_err(|source| Error::LockConsistency {
+            config: name.to_owned(),
+            source,
+        })?;
+    let archs = chosen_archs(&loaded.configuration, settings);
+    let input = lock_input(&loaded.configuration, &archs);
+    let mut pins = lock.locked_packages(&archs);
+    let mut plans = Vec::new();
+    for arch in archs {
+        let entries = lock.installable(&arch).map_err(|source| Error::LockEntry {
+            package: source_package(&source),
+            source,
+        })?;
+        let arch_pins = pins.remove(&arch).unwrap_or_default();
+        if entries.is_empty() || arch_pins.is_empty() {
+            return Err(Error::NoLockedPackages {
+                arch: arch.to_apk(),
+            });
+        }
+        let locked = input.locked_for(Some(&arch), arch_pins);
+        let mut validated = locked.clone();
+        validated.validate().map_err(|source| Error::Invalid {
+            config: name.to_owned(),
+            source,
+        })?;
+        let keyring = read_keys(fetcher, &validated, settings)?;
+        let packages = entries
+            .into_iter()
+            .map(|entry| {
+                let checksum = entry
+                    .checksum
+                    .strip_prefix("Q1")
+                    .and_then(|b64| {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD.decode(b64).ok()
+                    })
+                    .filter(|bytes| bytes.len() == 20)
+                    .ok_or_else(|| Error::LockChecksum {
+                        package: entry.name.clone(),
+                        checksum: entry.checksum.clone(),
+                    })?;
+                Ok(Job {
+                    package: Package {
+                        name: entry.name.clone(),
+                        version: entry.version.clone(),
+                        arch: entry.architecture.clone(),
+                        checksum,
+                        ..Package::default()
+                    },
+                    url: entry.url.clone(),
+                    source: JobSource::Url,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        plans.push(ArchPlan {
+            arch,
+            locked,
+            keyring,
+            packages,
+        });
+    }
+    Ok(plans)
+}
+
+fn source_package(error: &lockfile::Error) -> String {
+    match error {
+        lockfile::Error::MissingChecksum { package } => package.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The `"index"` configuration of a lock file build: the pins every architecture shares,
+/// sorted as strings (apko's `unify` index list, without the solver's provides).
+fn shared_pins(
+    loaded: &LoadedConfiguration,
+    plans: &[ArchPlan],
+    settings: &lock::Settings,
+) -> ImageConfiguration {
+    let archs = chosen_archs(&loaded.configuration, settings);
+    let mut shared: Option<BTreeSet<String>> = None;
+    for plan in plans {
+        let pins: BTreeSet<String> = plan.locked.contents.packages.iter().cloned().collect();
+        shared = Some(match shared {
+            None => pins,
+            Some(before) => before.intersection(&pins).cloned().collect(),
+        });
+    }
+    lock_input(&loaded.configuration, &archs)
+        .locked_for(None, shared.unwrap_or_default().into_iter().collect())
+}
+
+/// The configured keys as `/etc/apk/keys` gets them (file name and bytes).
+fn read_keys(
+    fetcher: &Fetcher,
+    configuration: &ImageConfiguration,
+    settings: &lock::Settings,
+) -> Result<Vec<KeyFile>, Error> {
+    configuration
+        .contents
+        .keyring
+        .iter()
+        .map(|entry| {
+            let key = fetcher
+                .fetch_key(entry, &settings.working_dir)
+                .map_err(|source| Error::Key {
+                    key: entry.clone(),
+                    source,
+                })?;
+            Ok(KeyFile {
+                name: key.name,
+                content: key.pem,
+            })
+        })
+        .collect()
+}
+
+type FetchFn<'a> =
+    dyn Fn(&Job) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> + Sync + 'a;
+
+/// What every architecture's build shares.
+struct ArchBuilder<'a> {
+    source_date: &'a SourceDate,
+    temp_dir: &'a Path,
+    progress: &'a (dyn Fn(Progress<'_>) + Sync),
+    name: &'a str,
+}
+
+/// Builds every architecture, in parallel; images in plan order.
+fn build_all(
+    builder: &ArchBuilder<'_>,
+    plans: Vec<ArchPlan>,
+    fetch: &FetchFn<'_>,
+) -> Result<Vec<Image>, Error> {
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for plan in plans {
+            let handle = std::thread::Builder::new()
+                .name(format!("build-{}", plan.arch.to_apk()))
+                .spawn_scoped(scope, move || builder.build(plan, fetch))
+                .map_err(Error::Thread)?;
+            handles.push(handle);
+        }
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+impl ArchBuilder<'_> {
+    fn build(&self, plan: ArchPlan, fetch: &FetchFn<'_>) -> Result<Image, Error> {
+        let arch = plan.arch.clone();
+        let apk_arch = arch.to_apk();
+        (self.progress)(Progress::Resolved {
+            arch: &arch,
+            packages: plan.packages.len(),
+        });
+        let mut locked = plan.locked;
+        locked.validate().map_err(|source| Error::Invalid {
+            config: self.name.to_owned(),
+            source,
+        })?;
+        let mut rootfs_plan = Plan::from_configuration(&locked, &arch, plan.keyring);
+        rootfs_plan.source_date_epoch =
+            Timestamp::from_seconds(self.source_date.time.unix_seconds());
+        rootfs_plan.build_date = match self.source_date.pinning {
+            Pinning::Environment => BuildDate::SourceDateEpoch,
+            Pinning::Unpinned => BuildDate::LatestPackage,
+        };
+        let packages = read_packages(&plan.packages, fetch)?;
+        let run_as = Mutex::new(String::new());
+        let rootfs_error = |source| Error::Rootfs {
+            arch: apk_arch.clone(),
+            source: Box::new(source),
+        };
+        let built = rootfs::build(&rootfs_plan, packages, |resolved| {
+            if let Ok(mut slot) = run_as.lock() {
+                resolved.clone_into(&mut slot);
+            }
+            let mut json = locked.clone();
+            json.accounts.run_as = resolved.to_owned();
+            json.to_apko_json_file()
+        })
+        .map_err(rootfs_error)?;
+        let created = self
+            .source_date
+            .build_date_epoch(built.packages().iter().map(|p| p.build_time));
+        let layers = self.layers(&built, &locked, &apk_arch)?;
+        drop(built);
+        let mut image_configuration = locked;
+        image_configuration.accounts.run_as = run_as
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let image = image::assemble(&image_configuration, &arch, created, layers, None)?;
+        (self.progress)(Progress::Image {
+            arch: &arch,
+            digest: image.digest(),
+            layer_bytes: image.layers().iter().map(|l| l.descriptor().size).sum(),
+        });
+        Ok(image)
+    }
+
+    fn layers(
+        &self,
+        built: &rootfs::Rootfs,
+        configuration: &ImageConfiguration,
+        apk_arch: &str,
+    ) -> Result<Vec<BuiltLayer>, Error> {
+        let layer_error = |source: Box<dyn std::error::Error + Send + Sync>| Error::Layer {
+            arch: apk_arch.to_owned(),
+            source,
+        };
+        let options = crate::compress::Options::apko();
+        let budget = layering::budget(configuration).map_err(|source| Error::Layering {
+            arch: apk_arch.to_owned(),
+            source: Box::new(source),
+        })?;
+        match budget {
+            None => {
+                let sink = LayerSink::create_in(self.temp_dir, options)
+                    .map_err(|e| layer_error(Box::new(e)))?;
+                let (sink, hashed) =
+                    walk::write_layer(built.tree(), sink).map_err(|e| layer_error(Box::new(e)))?;
+                Ok(vec![
+                    sink.finish(hashed).map_err(|e| layer_error(Box::new(e)))?,
+                ])
+            }
+            Some(budget) => {
+                let groups =
+                    layering::group_by_origin(&built.packages(), budget).map_err(|source| {
+                        Error::Layering {
+                            arch: apk_arch.to_owned(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                let mut splitter = layering::Splitter::create_in(
+                    self.temp_dir,
+                    options,
+                    built.group_records(&groups),
+                )
+                .map_err(|e| layer_error(Box::new(e)))?;
+                walk::split_layers(built.tree(), &groups, &mut splitter)
+                    .map_err(|e| layer_error(Box::new(e)))?;
+                splitter.finish().map_err(|e| layer_error(Box::new(e)))
+            }
+        }
+    }
+}
+
+/// Fewest and most package readers: reading is decompression and hashing, so about one per
+/// core, at least two to overlap a fetch with a read.
+const FEWEST_READERS: usize = 2;
+const MOST_READERS: usize = 8;
+
+/// Fetches and reads `jobs` in parallel (each reader its own spool), in job order; the first
+/// failure in job order is returned.
+fn read_packages(jobs: &[Job], fetch: &FetchFn<'_>) -> Result<Vec<PackageSource>, Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(FEWEST_READERS, usize::from)
+        .clamp(FEWEST_READERS, MOST_READERS)
+        .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<PackageSource, Error>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let spool = match Spool::new() {
+                    Ok(spool) => spool,
+                    Err(e) => {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut results) = results.lock()
+                            && let Some(slot) = results.get_mut(at)
+                        {
+                            *slot = Some(Err(Error::Spool(e)));
+                        }
+                        next.fetch_max(jobs.len(), Ordering::Relaxed);
+                        return;
+                    }
+                };
+                loop {
+                    let at = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(at) else {
+                        break;
+                    };
+                    let outcome = read_package(&spool, job, fetch);
+                    let failed = outcome.is_err();
+                    if let Ok(mut results) = results.lock()
+                        && let Some(slot) = results.get_mut(at)
+                    {
+                        *slot = Some(outcome);
+                    }
+                    if failed {
+                        next.fetch_max(jobs.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut packages = Vec::with_capacity(jobs.len());
+    for (job, result) in jobs.iter().zip(results) {
+        match result {
+            Some(result) => packages.push(result?),
+            // Skipped after a failure that is reported first; read it here rather than guess.
+            None => {
+                let spool = Spool::new().map_err(Error::Spool)?;
+                packages.push(read_package(&spool, job, fetch)?);
+            }
+        }
+    }
+    Ok(packages)
+}
+
+fn read_package(spool: &Spool, job: &Job, fetch: &FetchFn<'_>) -> Result<PackageSource, Error> {
+    let name = &job.package.name;
+    let bytes = fetch(job).map_err(|source| Error::Fetch {
+        package: name.clone(),
+        url: job.url.clone(),
+        source,
+    })?;
+    let (source, _) =
+        PackageSource::read_apk(spool, &bytes[..], name, Limits::default()).map_err(|source| {
+            Error::Package {
+                package: name.clone(),
+                url: job.url.clone(),
+                source: Box::new(source),
+            }
+        })?;
+    Ok(source)
+}

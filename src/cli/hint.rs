@@ -1,0 +1,231 @@
+//! What to do about an error: one `hint:` line printed after the error chain.
+//!
+//! Library errors say what happened and to what (package, URL, key, file); what a person should
+//! do next depends on the command line they typed, so the advice lives here, beside the flags
+//! it names. The chain is searched from the outermost error to the innermost cause and the
+//! innermost advice wins: it is the most specific. A value wrapped with
+//! `#[error(transparent)]` never appears in a `source()` chain, only its causes do; a command
+//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has),
+//! or wraps it as a `#[source]` instead.
+//!
+//! Not for: printing (`cli::print_chain`) or the errors themselves (each module's `Error`).
+
+use std::error::Error;
+
+use crate::apk::{keyring, repository, signed, solver};
+use crate::attest::key;
+use crate::config;
+use crate::lock;
+use crate::oci::{reference, registry};
+
+/// The advice for `error`, if any of its causes is a mistake with a known remedy.
+pub fn for_error(error: &(dyn Error + 'static)) -> Option<String> {
+    let mut found = None;
+    let mut level = Some(error);
+    while let Some(error) = level {
+        if let Some(hint) = one(error) {
+            found = Some(hint);
+        }
+        level = error.source();
+    }
+    found
+}
+
+/// `error` as a `T`, also when a variant holds it boxed (`#[source] Box<T>`).
+fn downcast<'a, T: Error + 'static>(error: &'a (dyn Error + 'static)) -> Option<&'a T> {
+    error
+        .downcast_ref::<T>()
+        .or_else(|| error.downcast_ref::<Box<T>>().map(|boxed| &**boxed))
+}
+
+/// The advice for this error alone, looking through transparent wrappers (whose own value never
+/// appears in a `source()` chain).
+fn one(error: &(dyn Error + 'static)) -> Option<String> {
+    if let Some(error) = downcast::<super::oras_lock::Error>(error) {
+        return match error {
+            super::oras_lock::Error::Lock(inner) => for_error(inner),
+            super::oras_lock::Error::Registry(inner) => for_error(inner),
+            _ => None,
+        };
+    }
+    if let Some(error) = downcast::<crate::oci::store::Error>(error) {
+        return match error {
+            crate::oci::store::Error::Registry(inner) => for_error(inner),
+            _ => None,
+        };
+    }
+    if let Some(error) = downcast::<lock::Error>(error) {
+        return lock_hint(error);
+    }
+    if let Some(error) = downcast::<config::Error>(error) {
+        return config_hint(error);
+    }
+    if let Some(error) = downcast::<repository::Error>(error) {
+        return match error {
+            repository::Error::Index(inner) => signed_hint(inner),
+            other => repository_hint(other),
+        };
+    }
+    if let Some(error) = downcast::<signed::Error>(error) {
+        return signed_hint(error);
+    }
+    if let Some(keyring::Error::Read { path, .. }) = downcast::<keyring::Error>(error) {
+        return Some(format!(
+            "check contents.keyring: {} must exist (relative paths are read from the working \
+             directory, as apko does)",
+            path.display()
+        ));
+    }
+    if let Some(error) = downcast::<key::Error>(error) {
+        return match error {
+            key::Error::Decrypt => Some(
+                "give the password the key was created with (COSIGN_PASSWORD, as cosign reads \
+                 it)"
+                .into(),
+            ),
+            key::Error::Exists { .. } => Some(
+                "keep using that key, or move it away before generating a new pair: an \
+                 existing key is never replaced silently"
+                    .into(),
+            ),
+            _ => None,
+        };
+    }
+    if let Some(error) = downcast::<registry::Error>(error) {
+        return registry_hint(error);
+    }
+    if let Some(error) = downcast::<registry::auth::Error>(error) {
+        return match error {
+            registry::auth::Error::HelperMissing { program } => Some(format!(
+                "install {program} on PATH, or remove its credHelpers/credsStore entry from the \
+                 Docker config file"
+            )),
+            _ => None,
+        };
+    }
+    if downcast::<reference::Error>(error).is_some() {
+        return Some(
+            "write an image as [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. \
+             registry.example.com/team/app:1.0, or oci:DIR for an OCI layout"
+                .into(),
+        );
+    }
+    None
+}
+
+fn lock_hint(error: &lock::Error) -> Option<String> {
+    match error {
+        lock::Error::Resolve { arch, source } => Some(match source.as_ref() {
+            solver::Error::NothingProvides { name, .. } => format!(
+                "check the spelling of {name:?} and that a repository in contents.repositories \
+                 carries it for {arch}"
+            ),
+            solver::Error::Unsatisfiable { .. } => format!(
+                "relax the version constraint, or add a repository carrying a matching version \
+                 for {arch}"
+            ),
+            _ => "change the package list so that one version of each package can be chosen".into(),
+        }),
+        lock::Error::Withdrawn { package, .. } => Some(format!(
+            "lock again: the pinned version of {package} is no longer published"
+        )),
+        lock::Error::Unify(inner) => for_error(inner),
+        _ => None,
+    }
+}
+
+fn config_hint(error: &config::Error) -> Option<String> {
+    match error {
+        config::Error::NotFound { .. } => Some(
+            "check the file name: a relative path is looked up in the working directory, then \
+             in each --include-paths DIR"
+                .into(),
+        ),
+        config::Error::UnknownKey { key, .. } => Some(format!(
+            "remove or correct `{key}`: apko rejects keys it does not know, so the image would \
+             not build there either"
+        )),
+        _ => None,
+    }
+}
+
+fn repository_hint(error: &repository::Error) -> Option<String> {
+    match error {
+        repository::Error::Offline { .. } => Some(
+            "run once without --offline to fill the download cache, or point --cache-dir at a \
+             filled one"
+                .into(),
+        ),
+        repository::Error::NoCacheDir => Some("pass --cache-dir DIR".into()),
+        repository::Error::Request { .. } => Some(
+            "check the URL and the network (proxy, firewall); with a filled download cache, \
+             --offline needs no network"
+                .into(),
+        ),
+        repository::Error::Status { status: 404, .. } => Some(
+            "check the repository URL in contents.repositories and that it serves this \
+             architecture"
+                .into(),
+        ),
+        repository::Error::Status {
+            status: 401 | 403, ..
+        } => Some(
+            "the repository refused access: put the credentials in its URL \
+             (https://USER:PASSWORD@host/…)"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+fn signed_hint(error: &signed::Error) -> Option<String> {
+    match error {
+        signed::Error::Unsigned { .. } | signed::Error::SingleStream { .. } => Some(
+            "sign the index (abuild-sign, melange sign-index): unsigned indexes are refused, as \
+             apk and apko refuse them"
+                .into(),
+        ),
+        signed::Error::NoKeys { .. } => {
+            Some("list the repository's public key in contents.keyring".into())
+        }
+        signed::Error::UnknownKey { signatures, .. } => {
+            let names: Vec<&str> = signatures
+                .iter()
+                .map(|entry| {
+                    entry
+                        .trim_start_matches(".SIGN.RSA256.")
+                        .trim_start_matches(".SIGN.RSA.")
+                })
+                .collect();
+            Some(format!(
+                "add the signer's public key ({}) to contents.keyring",
+                names.join(" or ")
+            ))
+        }
+        signed::Error::BadSignature { .. } => Some(
+            "the index was altered, or the keyring's key of that name is not the signer's: \
+             fetch the repository's current public key"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+fn registry_hint(error: &registry::Error) -> Option<String> {
+    match error {
+        registry::Error::Unauthorized { registry, .. } => Some(format!(
+            "log in (docker login {registry}, or oras login {registry}), or pass \
+             --registry-username and --registry-password (oras-lock: -u and -p)"
+        )),
+        registry::Error::Request { .. } => Some(
+            "check the registry's host and port and that it is running; a registry served over \
+             plain HTTP needs --allow-http-registry (oras: --plain-http)"
+                .into(),
+        ),
+        registry::Error::NotFound { .. } => {
+            Some("check the repository name and the tag or digest".into())
+        }
+        registry::Error::Credentials { source, .. } => for_error(source),
+        _ => None,
+    }
+}

@@ -1,0 +1,105 @@
+//! Reads a blob from a [`Store`] as a pull stream ([`Read`]) while the store pushes it
+//! ([`Store::copy_blob`] writes into a sink and checks the digest at the end).
+//!
+//! The store runs on a helper thread and hands over chunks through a bounded channel, so a
+//! layer is decompressed and parsed as it arrives: memory stays at a few chunks whatever the
+//! layer's size, and nothing is written to disk. After the consumer is done, the rest of the
+//! blob is drained so the store always finishes its digest check; a blob whose bytes do not
+//! hash to its digest is an error even if the consumer was satisfied.
+//!
+//! Not for: decompressing or parsing (the caller's closure does that).
+
+use std::io::{self, Read, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use super::Error;
+use crate::oci::{Digest, Store};
+
+/// Chunks in flight between the store's thread and the consumer.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// Runs `consume` on the bytes of blob `digest`, streamed from `store`; returns its result
+/// once the store has checked the digest.
+pub fn with_blob<T>(
+    store: &Store,
+    digest: &Digest,
+    consume: impl FnOnce(&mut dyn Read) -> T,
+) -> Result<T, Error> {
+    let (sender, receiver) = sync_channel(CHUNKS_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut sink = ChannelWriter { sender };
+            store.copy_blob(digest, &mut sink)
+        });
+        let mut reader = ChannelReader {
+            receiver,
+            chunk: Vec::new(),
+            at: 0,
+        };
+        let value = consume(&mut reader);
+        // Drain so the producer reaches the end of the blob and checks its digest.
+        let _ = io::copy(&mut reader, &mut io::sink());
+        drop(reader);
+        match producer.join() {
+            Ok(Ok(_)) => Ok(value),
+            Ok(Err(source)) => Err(Error::Blob {
+                store: store.name(),
+                digest: *digest,
+                source: Box::new(source),
+            }),
+            Err(_) => Err(Error::BlobThread {
+                store: store.name(),
+                digest: *digest,
+            }),
+        }
+    })
+}
+
+struct ChannelWriter {
+    sender: SyncSender<Vec<u8>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        self.sender
+            .send(bytes.to_vec())
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the blob's reader stopped"))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct ChannelReader {
+    receiver: Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        while self.at == self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                // The producer finished (or failed: its result says which).
+                Err(_) => return Ok(0),
+            }
+        }
+        let available = &self.chunk[self.at..];
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.at += n;
+        Ok(n)
+    }
+}
