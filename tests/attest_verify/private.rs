@@ -230,6 +230,32 @@ fn keyless_legacy_in_a_registry_verifies_end_to_end() {
             .contains("expected GitHub Workflow Repository not found in certificate"),
         "{output:?}"
     );
+
+    // The same overrides do not serve bundles: cosign requires a trusted root for them.
+    let envelope = signed_statement("127.0.0.1:5000/repo", &image_digest(), &leaf.key.private);
+    push_bundle(
+        &store,
+        pki.bundle_json(&envelope, &leaf, verify::now()).as_bytes(),
+    );
+    let output = cosign_rebuild(
+        &[
+            "verify",
+            &image_ref,
+            "--type",
+            APKO_TYPE,
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ],
+        &env,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("trusted root is required when using new bundle format"),
+        "{output:?}"
+    );
 }
 
 #[test]
