@@ -12,7 +12,7 @@
 //! | [`lock`] | locking at release time: resolve every arch, unify, the locked configuration and apko.lock.json, show-packages, drift check |
 //! | [`build`] | the in-memory root filesystem and its assembly in apko's order, the layer walk, the Go-compatible tar writer and reader, layers (tar → diff_id → pgzip → blob), apko's layering, image config, manifest, index and OCI layout output |
 //! | [`compress`] | the pgzip-compatible layer compressor and a strict gzip reader |
-//! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; later storage and verification |
+//! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; finding and verifying attestations |
 //! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`rebuild`] | the audit: compare (identical, equivalent, different), diff, report |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |

@@ -6,4 +6,5 @@
 
 mod cli;
 mod documents;
+mod referrers_api;
 mod storage;

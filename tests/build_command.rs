@@ -451,3 +451,26 @@ fn one_architecture_gives_the_goldens_image_for_it() {
     assert_eq!(manifests[0], golden["manifests"][1]);
     assert_eq!(manifests[0]["platform"]["architecture"], "arm64");
 }
+
+#[test]
+fn an_image_on_a_base_image_is_rebuilt_from_its_lock_file_by_the_command() {
+    let dir = upstream_dir();
+    check_golden(
+        &dir,
+        &[
+            "testdata/image_on_top.apko.yaml",
+            "--lockfile",
+            "testdata/image_on_top.apko.lock.json",
+        ],
+        None,
+        &dir.join("testdata/top_image"),
+        "sha256:c05b35bf9653dd6b5cef6b5c0239a1400a8faa6fb4e63830aecbb68b27bea056",
+    );
+}
+
+#[test]
+fn a_base_image_without_a_lock_file_is_refused_as_apko_refuses_it() {
+    let dir = upstream_dir();
+    let stderr = failed_build(&dir, &["testdata/image_on_top.apko.yaml"]);
+    assert!(stderr.contains("needs --lockfile"), "{stderr}");
+}

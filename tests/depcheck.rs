@@ -40,6 +40,15 @@ const PURE: &[&str] = &[
     "oci/manifest.rs",
     "oci/reference.rs",
     "oci/image_set.rs",
+    "attest/store/legacy.rs",
+    "attest/store/referrer.rs",
+    "attest/statement/predicate_type.rs",
+    "attest/verify/der.rs",
+    "attest/verify/signature.rs",
+    "attest/verify/certificate.rs",
+    "attest/verify/identity.rs",
+    "attest/verify/rekor.rs",
+    "attest/verify/sct.rs",
 ];
 
 const IMPURE_NAMES: &[&str] = &["std::fs", "tokio", "reqwest", "std::net", "std::env"];

@@ -303,12 +303,15 @@ fn attach_legacy(
             Some(raw) => AttManifest::parse(&raw.bytes).map_err(legacy_error)?,
             None => AttManifest::default(),
         };
-        // A retry finds our layer only if another writer merged it in: nothing left to add.
+        // On a retry our layer may be there after all (our write showed late, or another
+        // writer stored the identical attestation): then there is nothing left to add.
+        let already = match &existing {
+            Some(raw) if attempt > 1 && att.contains(&ours) => Some(raw.descriptor.clone()),
+            _ => None,
+        };
         let mut replacements = Vec::new();
-        let manifest = if attempt > 1 && att.contains(&ours) {
-            existing
-                .map(|raw| raw.descriptor)
-                .unwrap_or_else(|| Descriptor::of(media_type::OCI_MANIFEST, b""))
+        let manifest = if let Some(descriptor) = already {
+            descriptor
         } else {
             if replace {
                 let types = att
@@ -324,7 +327,13 @@ fn attach_legacy(
             }
             let bytes = att.to_bytes().map_err(legacy_error)?;
             put_bytes(store, media_type::OCI_CONFIG, &bytes.config)?;
-            store.put_manifest(&bytes.manifest, media_type::OCI_MANIFEST, Some(&tag))?
+            match store.put_manifest(&bytes.manifest, media_type::OCI_MANIFEST, Some(&tag)) {
+                Err(error) if transient(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt);
+                    continue;
+                }
+                other => other?,
+            }
         };
         if confirmed(store, &tag, started.elapsed(), &present)? {
             return Ok(Attached {
@@ -401,7 +410,13 @@ fn attach_bundle(
         )
         .map_err(referrer_error)?;
         if let Some(bytes) = updated {
-            store.put_manifest(&bytes, media_type::OCI_INDEX, Some(&tag))?;
+            match store.put_manifest(&bytes, media_type::OCI_INDEX, Some(&tag)) {
+                Err(error) if transient(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt);
+                    continue;
+                }
+                other => other?,
+            };
         }
         if confirmed(store, &tag, started.elapsed(), &present)? {
             return Ok(Attached {
@@ -448,14 +463,24 @@ fn read_tag(store: &Store, tag: &str) -> Result<Option<RawManifest>, Error> {
     let mut attempt = 1;
     loop {
         match store.tagged(tag) {
-            Err(store::Error::Registry(registry::Error::Status { status, .. }))
-                if (500..600).contains(&status) && attempt < MAX_ATTEMPTS =>
-            {
+            Err(error) if transient(&error) && attempt < MAX_ATTEMPTS => {
                 back_off(attempt);
                 attempt += 1;
             }
             other => return Ok(other?),
         }
+    }
+}
+
+/// A server error a registry may answer while another client rewrites the same tag.
+fn transient(error: &store::Error) -> bool {
+    match error {
+        store::Error::Registry(registry::Error::Status { status, .. }) => {
+            (500..600).contains(status)
+        }
+        // oci-client reports a failed manifest PUT without its status.
+        store::Error::Registry(registry::Error::Oci { .. }) => true,
+        _ => false,
     }
 }
 

@@ -228,6 +228,8 @@ pub fn verify_bundle(
         media_type: bundle.media_type.clone(),
     })?;
     let key_only_offline = matches!(policy.expected, Expected::Key(_)) && policy.ignore_tlog;
+    // Per-service overrides serve the legacy path only, as in cosign (§6.3).
+    let root = root.filter(|r| !r.legacy_only);
     if root.is_none() && !key_only_offline {
         return Err(Error::NoTrustedRoot);
     }

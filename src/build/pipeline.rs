@@ -29,8 +29,10 @@
 //!
 //! Not for: the steps themselves (`build::rootfs`, `build::walk`, `build::layering`,
 //! `build::image`), resolving (`lock`, `apk::solver`), fetching (`apk::repository`), writing to a
-//! registry (`oci`). `contents.baseimage` is refused: building on a base image from packages is
-//! not implemented. Reproduces reference/apko-format.md §1, §3.5, §3.6 (apko
+//! registry (`oci`). A base image (`contents.baseimage`) needs a lock file, as in apko: its
+//! packages are pinned in the world and recorded in the installed database
+//! (`Rootfs::record_base_packages`), the accounts step is skipped, and the new layer goes on
+//! top of the base's layers. Reproduces reference/apko-format.md §1, §3.5, §3.6 (apko
 //! `internal/cli/build.go` `buildImageComponents`, `pkg/build/lock.go`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,13 +101,26 @@ pub enum Error {
         #[source]
         source: crate::config::Error,
     },
-    /// `contents.baseimage` is configured.
-    #[error(
-        "configuration {config}: building on a base image (contents.baseimage) is not supported"
-    )]
+    /// `contents.baseimage` without a lock file (apko supports base images only with one).
+    #[error("configuration {config}: a base image (contents.baseimage) needs --lockfile")]
     BaseImage {
         /// The configuration's name.
         config: String,
+    },
+    /// A base image path is in neither the working directory nor an include path.
+    #[error("base image path {path} not found in the working directory or include paths")]
+    BaseImagePath {
+        /// The path as configured.
+        path: String,
+    },
+    /// The base image's package list cannot be read or parsed.
+    #[error("base image package list {path}", path = path.display())]
+    BaseImageList {
+        /// The APKINDEX file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The download cache or client cannot be set up.
     #[error("cannot set up downloads")]
@@ -219,7 +234,9 @@ impl Request {
     /// A request to build `configuration` by resolving its packages, with no annotations, the
     /// source date unpinned at the epoch, and default settings (working directory: the process's).
     /// For a locked configuration (a predicate), every package is pinned, so resolution gives
-    /// the closure it was locked with.
+    /// the closure it was locked with. The checksum is that of no file: to build from a lock
+    /// file instead, set [`Request::packages`] and the configuration's real checksum (a lock
+    /// file is checked against it).
     pub fn new(name: &str, configuration: ImageConfiguration) -> Request {
         let checksum = crate::config::ConfigChecksum::of_contents(std::iter::empty::<&[u8]>());
         Request {
@@ -302,6 +319,13 @@ struct ArchPlan {
     locked: ImageConfiguration,
     keyring: Vec<KeyFile>,
     packages: Vec<Job>,
+    base: Option<Base>,
+}
+
+/// One architecture's base image: its layout and its installed packages.
+struct Base {
+    layout: PathBuf,
+    records: Vec<crate::apk::installed::Record>,
 }
 
 /// One package to fetch and read.
@@ -326,7 +350,9 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         .configuration
         .annotations
         .extend(request.annotations.clone());
-    if loaded.configuration.contents.baseimage.is_some() {
+    if loaded.configuration.contents.baseimage.is_some()
+        && matches!(request.packages, Packages::Resolve)
+    {
         return Err(Error::BaseImage {
             config: name.clone(),
         });
@@ -392,6 +418,7 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                     locked: locked.clone(),
                     keyring,
                     packages,
+                    base: None,
                 });
                 resolutions.push(resolution);
             }
@@ -533,11 +560,13 @@ fn plan_from_lock(
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
+        let base = read_base(&validated, &arch, settings)?;
         plans.push(ArchPlan {
             arch,
             locked,
             keyring,
             packages,
+            base,
         });
     }
     Ok(plans)
@@ -568,6 +597,45 @@ fn shared_pins(
     }
     lock_input(&loaded.configuration, &archs)
         .locked_for(None, shared.unwrap_or_default().into_iter().collect())
+}
+
+/// `path` in the working directory, else in the first include path that has it.
+fn resolve_path(path: &str, settings: &lock::Settings) -> Result<PathBuf, Error> {
+    std::iter::once(settings.working_dir.join(path))
+        .chain(
+            settings
+                .include_paths
+                .iter()
+                .map(|dir| settings.working_dir.join(dir).join(path)),
+        )
+        .find(|candidate| candidate.exists())
+        .ok_or_else(|| Error::BaseImagePath {
+            path: path.to_owned(),
+        })
+}
+
+/// The base image of `contents.baseimage` for `arch`: its layout directory and the packages of
+/// `<apkindex>/<arch>/APKINDEX` (read as apko's `ParseInstalled` reads it: a last record
+/// without a final blank line is dropped).
+fn read_base(
+    configuration: &ImageConfiguration,
+    arch: &Architecture,
+    settings: &lock::Settings,
+) -> Result<Option<Base>, Error> {
+    let Some(base) = &configuration.contents.baseimage else {
+        return Ok(None);
+    };
+    let layout = resolve_path(&base.image, settings)?;
+    let path = resolve_path(&base.apkindex, settings)?
+        .join(arch.to_apk())
+        .join("APKINDEX");
+    let list_error = |source: Box<dyn std::error::Error + Send + Sync>| Error::BaseImageList {
+        path: path.clone(),
+        source,
+    };
+    let bytes = std::fs::read(&path).map_err(|e| list_error(Box::new(e)))?;
+    let records = crate::apk::installed::parse(&bytes).map_err(|e| list_error(Box::new(e)))?;
+    Ok(Some(Base { layout, records }))
 }
 
 /// The configured keys as `/etc/apk/keys` gets them (file name and bytes).
@@ -653,30 +721,71 @@ impl ArchBuilder<'_> {
             Pinning::Unpinned => BuildDate::LatestPackage,
         };
         let packages = read_packages(&plan.packages, fetch)?;
-        let run_as = Mutex::new(String::new());
         let rootfs_error = |source| Error::Rootfs {
             arch: apk_arch.clone(),
             source: Box::new(source),
         };
-        let built = rootfs::build(&rootfs_plan, packages, |resolved| {
-            if let Ok(mut slot) = run_as.lock() {
-                resolved.clone_into(&mut slot);
+        let (built, run_as) = match &plan.base {
+            None => {
+                let run_as = Mutex::new(String::new());
+                let built = rootfs::build(&rootfs_plan, packages, |resolved| {
+                    if let Ok(mut slot) = run_as.lock() {
+                        resolved.clone_into(&mut slot);
+                    }
+                    let mut json = locked.clone();
+                    json.accounts.run_as = resolved.to_owned();
+                    json.to_apko_json_file()
+                })
+                .map_err(rootfs_error)?;
+                let run_as = run_as
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                (built, run_as)
             }
-            let mut json = locked.clone();
-            json.accounts.run_as = resolved.to_owned();
-            json.to_apko_json_file()
-        })
-        .map_err(rootfs_error)?;
-        let created = self
-            .source_date
-            .build_date_epoch(built.packages().iter().map(|p| p.build_time));
+            Some(base) => {
+                // apko's world on a base image also pins every base package; its accounts step
+                // is skipped, so run-as stays as configured.
+                rootfs_plan.world.extend(
+                    base.records
+                        .iter()
+                        .map(|r| format!("{}={}", r.package.name, r.package.version)),
+                );
+                let mut built = rootfs::Rootfs::init(&rootfs_plan).map_err(rootfs_error)?;
+                built
+                    .record_base_packages(&base.records)
+                    .map_err(rootfs_error)?;
+                built.install(packages).map_err(rootfs_error)?;
+                let json = locked.to_apko_json_file().map_err(|source| {
+                    rootfs_error(rootfs::Error::ApkoJson {
+                        source: Box::new(source),
+                    })
+                })?;
+                built.write_apko_json(&json).map_err(rootfs_error)?;
+                built.finish(&rootfs_plan).map_err(rootfs_error)?;
+                (built, locked.accounts.run_as.clone())
+            }
+        };
+        // A base image's packages count towards the build date too.
+        let base_times = plan
+            .base
+            .iter()
+            .flat_map(|base| base.records.iter().map(|r| r.package.build_time));
+        let created = self.source_date.build_date_epoch(
+            built
+                .packages()
+                .iter()
+                .map(|p| p.build_time)
+                .chain(base_times),
+        );
         let layers = self.layers(&built, &locked, &apk_arch)?;
         drop(built);
         let mut image_configuration = locked;
-        image_configuration.accounts.run_as = run_as
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let image = image::assemble(&image_configuration, &arch, created, layers, None)?;
+        image_configuration.accounts.run_as = run_as;
+        let base = match &plan.base {
+            Some(base) => Some(image::BaseImage::open(&base.layout, &arch)?),
+            None => None,
+        };
+        let image = image::assemble(&image_configuration, &arch, created, layers, base.as_ref())?;
         (self.progress)(Progress::Image {
             arch: &arch,
             digest: image.digest(),

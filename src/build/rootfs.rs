@@ -24,6 +24,7 @@
 //! `InstallPackages`, `resolveApkDB`).
 
 mod accounts;
+mod base;
 mod busybox;
 mod certificates;
 mod elf;
@@ -331,6 +332,12 @@ impl Rootfs {
             source_date_epoch: plan.source_date_epoch,
             build_date: plan.build_date,
         })
+    }
+
+    /// Records a base image's packages (its APKINDEX-format list, parsed) in the installed
+    /// database, as apko does before installing anything on a base image.
+    pub fn record_base_packages(&mut self, records: &[installed::Record]) -> Result<(), Error> {
+        base::record_base_packages(&mut self.tree, records)
     }
 
     /// Installs `packages` in order, then writes their installed-database records and links

@@ -144,7 +144,7 @@ impl Args {
 pub fn run(args: Args) -> Result<Outcome, Error> {
     match args.command {
         Some(Command::Rebuild(audit)) => Ok(audit::run(&audit)?),
-        Some(Command::Build(build)) => Ok(build::run(&build)?),
+        Some(Command::Build(build)) => Ok(build::run(&build, args.quiet)?),
         Some(Command::Attest(attest)) => Ok(attest::run(&attest)?),
         Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys)?),
         Some(Command::Download(download)) => Ok(download::run(&download)?),

@@ -345,6 +345,17 @@ impl Registry {
             .block_on(self.transport.referrers(repository, subject, artifact_type))
     }
 
+    /// Whether the registry answers the referrers API for `subject` (and so keeps referrers
+    /// lists itself); no fallback tag is read.
+    pub fn has_referrers_api(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<bool, Error> {
+        self.runtime
+            .block_on(self.transport.has_referrers_api(repository, subject))
+    }
+
     /// The repository's tags, in the registry's order (following `Link` pagination).
     pub fn list_tags(&self, repository: &Repository) -> Result<Vec<String>, Error> {
         self.runtime.block_on(self.transport.list_tags(repository))

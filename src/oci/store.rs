@@ -325,8 +325,7 @@ impl Store {
     pub fn has_referrers_api(&self, subject: &Digest) -> Result<bool, Error> {
         match self {
             Self::Registry { client, repository } => {
-                Ok(client.referrers(repository, subject, None)?.source
-                    == registry::ReferrersSource::Api)
+                Ok(client.has_referrers_api(repository, subject)?)
             }
             Self::Layout(_) => Ok(false),
         }

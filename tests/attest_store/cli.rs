@@ -222,6 +222,35 @@ fn attest_an_oci_layout_in_both_formats_with_a_real_cosign_key() {
 }
 
 #[test]
+fn attest_with_a_key_cosign_generated_and_an_empty_password() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    golden_copy(dir);
+    let source = support::data(
+        "sigstore/sigstore-rs/tests/data/keys/cosign_generated_encrypted_empty_private.key",
+    );
+    let key = key::load_private_key(&std::fs::read(&source).unwrap(), b"").unwrap();
+    std::fs::write(dir.join("p.json"), "{}").unwrap();
+    let args = [
+        "attest",
+        "oci:golden",
+        "--predicate",
+        "p.json",
+        "--key",
+        source.to_str().unwrap(),
+        "--new-bundle-format=false",
+    ];
+    let output = run(dir, &args, Some(""), b"");
+    assert!(output.status.success(), "{}", describe(&output));
+    let (store, subject) = open(&format!("oci:{}", dir.join("golden").display()));
+    let layers = layers(&store, &subject.digest);
+    assert_eq!(
+        layer_statement(&store, &layers[0], &key).predicate_type,
+        APKO
+    );
+}
+
+#[test]
 fn attest_resolves_a_registry_tag_and_refuses_a_wrong_password() {
     let registry = support::registry::Registry::start();
     let (store, subject, name) = pushed_golden(&registry, "cli");
@@ -363,4 +392,56 @@ fn concurrent_attesters_on_a_layout_lose_nothing() {
         "oci:golden",
         &format!("oci:{}", layout.display()),
     );
+}
+
+/// What `cosign-rebuild attest` writes, `cosign-rebuild verify --key` accepts (legacy first,
+/// then the bundle that takes precedence), and refuses with another key.
+#[test]
+fn verify_accepts_what_attest_wrote_to_a_registry() {
+    let registry = support::registry::Registry::start();
+    let (_, _, name) = pushed_golden(&registry, "roundtrip");
+    let dir = registry.scratch("roundtrip");
+    let (key_path, key) = real_key(&dir);
+    std::fs::write(dir.join("cosign.pub"), key.public_key().to_pem().unwrap()).unwrap();
+    let other = PrivateKey::generate_ecdsa_p256().unwrap();
+    std::fs::write(dir.join("other.pub"), other.public_key().to_pem().unwrap()).unwrap();
+    std::fs::write(dir.join("p.json"), r#"{"k":"v"}"#).unwrap();
+    let image = format!("{name}:v1");
+    let verify = |public: &str| {
+        let args = [
+            "verify",
+            &image,
+            "--key",
+            public,
+            "--insecure-ignore-tlog",
+            "--type",
+            APKO,
+        ];
+        run(&dir, &args, None, b"")
+    };
+    for format in ["--new-bundle-format=false", "--new-bundle-format=true"] {
+        let args = [
+            "attest",
+            &image,
+            "--predicate",
+            "p.json",
+            "--key",
+            key_path.to_str().unwrap(),
+            format,
+        ];
+        let output = run(&dir, &args, Some("123"), b"");
+        assert!(output.status.success(), "{}", describe(&output));
+        let output = verify("cosign.pub");
+        assert!(output.status.success(), "{format}: {}", describe(&output));
+        let envelope =
+            Envelope::from_json(output.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        assert_eq!(envelope.statement().unwrap().predicate_type, APKO);
+        let output = verify("other.pub");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: {}",
+            describe(&output)
+        );
+    }
 }

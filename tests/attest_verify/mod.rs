@@ -4,7 +4,11 @@
 
 mod conformance;
 mod fixture;
+mod multiarch;
 mod oci;
+mod pki;
+mod private;
+mod roundtrip;
 
 use receipts::attest::verify::{Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot};
 

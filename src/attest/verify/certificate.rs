@@ -227,7 +227,7 @@ fn san(name: &GeneralName) -> Option<San> {
         GeneralName::DnsName(v) => Some(San::Dns(v.to_string())),
         GeneralName::IpAddress(v) => {
             let bytes = v.as_bytes();
-            let ip: Option<std::net::IpAddr> = match bytes.len() {
+            let ip: Option<core::net::IpAddr> = match bytes.len() {
                 4 => <[u8; 4]>::try_from(bytes).ok().map(Into::into),
                 16 => <[u8; 16]>::try_from(bytes).ok().map(Into::into),
                 _ => None,

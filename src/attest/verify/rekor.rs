@@ -177,12 +177,10 @@ pub fn verify_checkpoint(text: &str, proof: &Proof<'_>, key: &LogKey) -> Result<
     let origin = lines.next().unwrap_or_default();
     let size = lines.next().unwrap_or_default();
     let root = lines.next().unwrap_or_default();
-    let tree_id_ok = origin
-        .rsplit_once(" - ")
-        .is_some_and(|(_, id)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-    if !tree_id_ok {
-        return Err(fail("origin is not `<host> - <tree id>`"));
-    }
+    let host = match origin.rsplit_once(" - ") {
+        Some((host, id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => return Err(fail("origin is not `<host> - <tree id>`")),
+    };
     if size.parse::<i64>().ok() != Some(proof.tree_size) {
         return Err(fail("tree size differs from the proof's"));
     }
@@ -194,9 +192,13 @@ pub fn verify_checkpoint(text: &str, proof: &Proof<'_>, key: &LogKey) -> Result<
         let Some(rest) = line.strip_prefix("\u{2014} ") else {
             return false;
         };
-        let Some((_, encoded)) = rest.rsplit_once(' ') else {
+        // Rekor v1 signs as the origin's host name.
+        let Some((name, encoded)) = rest.rsplit_once(' ') else {
             return false;
         };
+        if name != host {
+            return false;
+        }
         let Some(raw) = decode_lenient(encoded) else {
             return false;
         };

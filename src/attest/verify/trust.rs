@@ -127,6 +127,10 @@ pub struct TrustedRoot {
     pub ctlogs: Vec<LogKey>,
     /// Fulcio-like CAs.
     pub certificate_authorities: Vec<CertificateAuthority>,
+    /// Built from the `SIGSTORE_*` per-service overrides rather than a trusted-root document:
+    /// cosign uses such material on the legacy path only, and bundles then need
+    /// `--trusted-root`.
+    pub legacy_only: bool,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +293,7 @@ impl TrustedRoot {
             tlogs,
             ctlogs,
             certificate_authorities,
+            legacy_only: false,
         })
     }
 
@@ -392,7 +397,10 @@ impl Source {
     }
 
     fn load_overrides(&self) -> Result<TrustedRoot, Error> {
-        let mut root = TrustedRoot::default();
+        let mut root = TrustedRoot {
+            legacy_only: true,
+            ..TrustedRoot::default()
+        };
         if let Some(path) = &self.root_file {
             root.certificate_authorities = authorities_from_pem(&read(path)?, path)?;
         }

@@ -126,7 +126,8 @@ pub enum Error {
 }
 
 /// Runs the command.
-pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
+pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
+    let progress = crate::cli::progress::Progress::new(quiet);
     let output = Reference::parse(&args.output).map_err(|source| Error::Output {
         output: args.output.clone(),
         source: Box::new(source),
@@ -172,7 +173,8 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
         settings,
         temp_dir: None,
     };
-    let built = pipeline::build(&request, &report).map_err(|source| Error::Build {
+    progress.step(format_args!("building {}", args.config));
+    let built = pipeline::build(&request, &|event| report(&progress, event)).map_err(|source| Error::Build {
         config: args.config.clone(),
         source: Box::new(source),
     })?;
@@ -213,7 +215,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
         }
         Reference::Remote(remote) => {
             let store = Store::create(&output, &args.registry.settings()).map_err(store_error)?;
-            eprintln!("pushing to {}", store.name());
+            progress.step(format_args!("pushing to {}", store.name()));
             store
                 .publish(&built.image_set(), remote.tag())
                 .map_err(store_error)?;
@@ -222,6 +224,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Error> {
     if let Some((path, bytes)) = locked {
         output::write_atomically(path, &bytes, output::Mode::Regular).map_err(Box::new)?;
     }
+    progress.finish();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", built.digest())
         .and_then(|()| stdout.flush())
@@ -244,15 +247,17 @@ fn annotations(values: &[String]) -> Result<BTreeMap<String, String>, Error> {
         .collect()
 }
 
-fn report(progress: Progress<'_>) {
-    match progress {
+fn report(progress: &crate::cli::progress::Progress, event: Progress<'_>) {
+    match event {
         Progress::Resolved { arch, packages } => {
-            eprintln!("{arch}: installing {packages} packages");
+            progress.step(format_args!("{arch}: installing {packages} packages"));
         }
         Progress::Image {
             arch,
             digest,
             layer_bytes,
-        } => eprintln!("{arch}: image {digest} ({layer_bytes} bytes of layers)"),
+        } => progress.step(format_args!(
+            "{arch}: image {digest} ({layer_bytes} bytes of layers)"
+        )),
     }
 }

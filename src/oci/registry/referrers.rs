@@ -112,6 +112,34 @@ impl Transport {
         Ok(Referrers { manifests, source })
     }
 
+    /// Whether `GET /v2/<name>/referrers/<subject>` answers 200 with an OCI index, as ggcr's
+    /// writer checks before deciding to maintain the fallback tag itself.
+    pub(super) async fn has_referrers_api(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+    ) -> Result<bool, Error> {
+        let host = self.host(repository.registry())?;
+        let url = host.url(&format!("{}/referrers/{subject}", repository.path()));
+        let response = self
+            .send(&host, repository, RegistryOperation::Pull, &url, |http| {
+                http.get(&url).header(ACCEPT, media_type::OCI_INDEX)
+            })
+            .await?;
+        let is_index = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(';').next().unwrap_or(v).trim() == media_type::OCI_INDEX);
+        match response.status().as_u16() {
+            200 => Ok(is_index),
+            400 | 404 | 406 => Ok(false),
+            _ => Err(self
+                .status_error("probe referrers API", &url, response)
+                .await),
+        }
+    }
+
     pub(super) async fn list_tags(&self, repository: &Repository) -> Result<Vec<String>, Error> {
         #[derive(serde::Deserialize)]
         struct Page {
