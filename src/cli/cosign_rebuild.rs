@@ -143,7 +143,7 @@ impl Args {
 /// Runs the command.
 pub fn run(args: Args) -> Result<Outcome, Error> {
     match args.command {
-        Some(Command::Rebuild(audit)) => Ok(audit::run(&audit)?),
+        Some(Command::Rebuild(audit)) => Ok(audit::run(&audit, args.quiet)?),
         Some(Command::Build(build)) => Ok(build::run(&build, args.quiet)?),
         Some(Command::Attest(attest)) => Ok(attest::run(&attest)?),
         Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys)?),
@@ -163,7 +163,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
             super::assets::run(&assets)?;
             Ok(Outcome::Done)
         }
-        None => Ok(audit::run(&args.audit)?),
+        None => Ok(audit::run(&args.audit, args.quiet)?),
     }
 }
 

@@ -162,7 +162,7 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
     // --insecure-skip-verify rebuilds anyway, and says so.
     let output = audit(&image, &other_public, &cache, &["--insecure-skip-verify"]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is NOT verified"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is NOT VERIFIED"));
     assert!(String::from_utf8_lossy(&output.stdout).contains("UNVERIFIED"));
 
     // One platform; a platform the image does not have.

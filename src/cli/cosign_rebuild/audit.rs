@@ -24,7 +24,8 @@ use crate::attest::fetch;
 use crate::attest::statement::Statement;
 use crate::attest::verify::{self as attest_verify, Expected, Policy, SignerIdentity, image};
 use crate::build::image::{GoTime, SourceDate, time::Pinning};
-use crate::build::pipeline::{self, Built, Progress, Request};
+use crate::build::pipeline::{self, Built, Request};
+use crate::cli::progress::Progress;
 use crate::cli::registry::RegistryArgs;
 use crate::config::ImageConfiguration;
 use crate::oci::{self, Digest, Reference, Store};
@@ -214,9 +215,11 @@ struct Verified {
     signer: Option<String>,
 }
 
-/// Runs the audit.
-pub fn run(args: &AuditArgs) -> Result<Outcome, Error> {
+/// Runs the audit; `quiet` silences progress (not warnings).
+pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
+    let progress = Progress::new(quiet);
     let image = args.image.clone().ok_or(Error::NoImage)?;
+    progress.step(format_args!("resolving {image}"));
     let settings = args.registry.settings();
     let reference = parse(&image)?;
     let store_error = |what, source| Error::Store {
@@ -243,10 +246,12 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, Error> {
             });
         }
     }
-    let verified = verified_predicate(args, &image, &store, &reference, &root)?;
+    progress.step(format_args!("verifying the attestation of {image}@{root}"));
+    let verified = verified_predicate(args, &progress, &image, &store, &reference, &root)?;
     let published_created = published_created(&store, &root);
     let built = build(
         args,
+        &progress,
         &image,
         &verified.configuration,
         archs,
@@ -282,6 +287,7 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, Error> {
         platforms: args.platforms.clone(),
         ..Options::default()
     };
+    progress.step(format_args!("comparing {image} with the rebuild"));
     let mut report = rebuild::audit(
         Side {
             store: &store,
@@ -317,11 +323,14 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, Error> {
                 _ => None,
             },
         };
+        progress.step(format_args!("publishing the rebuild to {target}"));
         let published = target_store
             .publish(&built.image_set(), tag.as_deref())
             .map_err(publish_error)?;
+        // Printed whatever --quiet says: the digest is what was asked for.
         eprintln!("published the rebuild to {target}: {}", published.digest);
     }
+    progress.finish();
     match args.output {
         Output::Text => print!("{}", report.to_text()),
         Output::Json => print!("{}", report.to_json()),
@@ -344,16 +353,17 @@ fn parse(text: &str) -> Result<Reference, Error> {
 /// read without verification after a warning).
 fn verified_predicate(
     args: &AuditArgs,
+    progress: &Progress,
     image: &str,
     store: &Store,
     reference: &Reference,
     root: &Digest,
 ) -> Result<Verified, Error> {
     if args.insecure_skip_verify {
-        eprintln!(
-            "WARNING: --insecure-skip-verify: the {PREDICATE_TYPE} attestation of {image} is NOT \
-             verified; this audit proves nothing about who built the image"
-        );
+        progress.warn(format_args!(
+            "--insecure-skip-verify: the {PREDICATE_TYPE} attestation of {image} is NOT \
+             VERIFIED; this audit proves nothing about who built the image"
+        ));
         let statement = unverified_statement(image, store, root)?;
         return Ok(Verified {
             configuration: configuration(image, &statement)?,
@@ -372,8 +382,8 @@ fn verified_predicate(
     )
     .map_err(policy_error)?;
     if args.insecure_ignore_tlog {
-        eprintln!(
-            "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation."
+        progress.warn(
+            "Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.",
         );
     }
     let key_path = args.signer.key.clone();
@@ -491,6 +501,7 @@ fn published_created(store: &Store, root: &Digest) -> Option<GoTime> {
 /// gives another.
 fn build(
     args: &AuditArgs,
+    progress: &Progress,
     image: &str,
     configuration: &ImageConfiguration,
     archs: Vec<String>,
@@ -510,32 +521,37 @@ fn build(
         image: image.to_owned(),
         source: Box::new(source),
     };
-    let built = pipeline::build(&request, &progress).map_err(build_error)?;
+    progress.step(format_args!(
+        "rebuilding {image} from its attested configuration"
+    ));
+    let built = pipeline::build(&request, &|event| report(progress, event)).map_err(build_error)?;
     match published_created {
         Some(created) if built.index.created.cmp_instant(&created).is_ne() => {
-            eprintln!(
+            progress.step(format_args!(
                 "rebuilding with the published creation time {} pinned",
                 created.rfc3339()
-            );
+            ));
             request.source_date = SourceDate {
                 time: created,
                 pinning: Pinning::Environment,
             };
-            pipeline::build(&request, &progress).map_err(build_error)
+            pipeline::build(&request, &|event| report(progress, event)).map_err(build_error)
         }
         _ => Ok(built),
     }
 }
 
-fn progress(progress: Progress<'_>) {
-    match progress {
-        Progress::Resolved { arch, packages } => {
-            eprintln!("{arch}: installing {packages} packages");
+fn report(progress: &Progress, event: pipeline::Progress<'_>) {
+    match event {
+        pipeline::Progress::Resolved { arch, packages } => {
+            progress.step(format_args!("{arch}: installing {packages} packages"));
         }
-        Progress::Image {
+        pipeline::Progress::Image {
             arch,
             digest,
             layer_bytes,
-        } => eprintln!("{arch}: rebuilt image {digest} ({layer_bytes} bytes of layers)"),
+        } => progress.step(format_args!(
+            "{arch}: rebuilt image {digest} ({layer_bytes} bytes of layers)"
+        )),
     }
 }
