@@ -149,6 +149,15 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
         "{stderr}"
     );
 
+    // --keep refuses a directory that is not empty, before building.
+    let output = audit(&image, &public, &cache, &["--keep", &kept_arg]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("exists and is not empty") && !stderr.contains("installing"),
+        "{stderr}"
+    );
+
     // Signed by another key: refused before anything is built.
     let output = audit(&image, &other_public, &cache, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));

@@ -233,6 +233,20 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
         .map_err(|e| store_error("cannot resolve", e))?
         .digest;
     let archs = archs(&args.platforms)?;
+    // Checked before anything is verified or built.
+    let temp;
+    let dir: &Path = match &args.keep {
+        Some(dir) => {
+            if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+                return Err(Error::KeepNotEmpty { dir: dir.clone() });
+            }
+            dir
+        }
+        None => {
+            temp = tempfile::tempdir().map_err(Error::TempDir)?;
+            temp.path()
+        }
+    };
     if !args.platforms.is_empty() {
         let found = rebuild::platforms(&store, &root).map_err(|source| Error::Compare {
             image: image.clone(),
@@ -258,19 +272,6 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
         published_created,
     )?;
 
-    let temp;
-    let dir: &Path = match &args.keep {
-        Some(dir) => {
-            if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
-                return Err(Error::KeepNotEmpty { dir: dir.clone() });
-            }
-            dir
-        }
-        None => {
-            temp = tempfile::tempdir().map_err(Error::TempDir)?;
-            temp.path()
-        }
-    };
     built.write_layout(dir).map_err(|source| Error::Layout {
         dir: dir.to_owned(),
         source: Box::new(source),
@@ -473,18 +474,16 @@ fn configuration(image: &str, statement: &Statement) -> Result<ImageConfiguratio
     })
 }
 
-/// `--platform linux/amd64` → `--arch amd64`.
+/// `--platform linux/amd64` → `--arch amd64`, `linux/arm/v7` → `arm/v7` (apko's canonical
+/// architecture names are the OCI platform without the OS).
 fn archs(platforms: &[String]) -> Result<Vec<String>, Error> {
     platforms
         .iter()
-        .map(|platform| {
-            let mut parts = platform.split('/');
-            match (parts.next(), parts.next()) {
-                (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => Ok(arch.to_owned()),
-                _ => Err(Error::Platform {
-                    platform: platform.clone(),
-                }),
-            }
+        .map(|platform| match platform.split_once('/') {
+            Some((os, arch)) if !os.is_empty() && !arch.is_empty() => Ok(arch.to_owned()),
+            _ => Err(Error::Platform {
+                platform: platform.clone(),
+            }),
         })
         .collect()
 }
@@ -553,5 +552,18 @@ fn report(progress: &Progress, event: pipeline::Progress<'_>) {
         } => progress.step(format_args!(
             "{arch}: rebuilt image {digest} ({layer_bytes} bytes of layers)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_become_apko_architectures() {
+        let platforms = ["linux/amd64", "linux/arm/v7"].map(String::from);
+        assert_eq!(archs(&platforms).unwrap(), ["amd64", "arm/v7"]);
+        assert!(archs(&["amd64".to_owned()]).is_err());
+        assert!(archs(&["linux/".to_owned()]).is_err());
     }
 }
