@@ -174,9 +174,11 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
         temp_dir: None,
     };
     progress.step(format_args!("building {}", args.config));
-    let built = pipeline::build(&request, &|event| report(&progress, event)).map_err(|source| Error::Build {
-        config: args.config.clone(),
-        source: Box::new(source),
+    let built = pipeline::build(&request, &|event| report(&progress, event)).map_err(|source| {
+        Error::Build {
+            config: args.config.clone(),
+            source: Box::new(source),
+        }
     })?;
     // Encoded before anything is written: a failure here leaves no output behind.
     let locked = match &args.locked_out {
