@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cosign_rebuild_global_optspecs
-    string join \n q/quiet h/help V/version
+    string join \n insecure-skip-verify key= certificate-identity= certificate-identity-regexp= certificate-oidc-issuer= certificate-oidc-issuer-regexp= certificate-github-workflow-trigger= certificate-github-workflow-sha= certificate-github-workflow-name= certificate-github-workflow-repository= certificate-github-workflow-ref= trusted-root= insecure-ignore-tlog insecure-ignore-sct platform= publish= keep= output= offline cache-dir= allow-http-registry allow-insecure-registry registry-config= registry-username= registry-password= q/quiet h/help V/version
 end
 
 function __fish_cosign_rebuild_needs_command
@@ -24,21 +24,73 @@ function __fish_cosign_rebuild_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l key -d 'Public key (PEM) the attestations must be signed with' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-identity -d 'The certificate\'s expected identity (SAN), exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-identity-regexp -d 'A regular expression the certificate\'s SAN must match (unanchored, as cosign)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-oidc-issuer -d 'The certificate\'s expected OIDC issuer, exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-oidc-issuer-regexp -d 'A regular expression the OIDC issuer must match (unanchored)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-github-workflow-trigger -d 'Expected GitHub workflow trigger claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-github-workflow-sha -d 'Expected GitHub workflow SHA claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-github-workflow-name -d 'Expected GitHub workflow name claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-github-workflow-repository -d 'Expected GitHub workflow repository claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l certificate-github-workflow-ref -d 'Expected GitHub workflow ref claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l trusted-root -d 'A Sigstore trusted_root.json to verify against' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l platform -d 'Rebuild and compare only this platform (`os/arch[/variant]`; repeatable)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l publish -d 'Push the rebuilt image to REF and print its digest' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l keep -d 'Leave the rebuilt image in DIR as an OCI layout (a new or empty directory)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l output -d 'Output format' -r -f -a "text\t'A summary line, one line per platform, then the differences'
+json\t'The report as JSON (schema in the `rebuild` module and the README)'"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l cache-dir -d 'Package download cache directory (default: the user cache directory\'s `receipts/apk`)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-skip-verify -d 'Rebuild from the attested predicate WITHOUT verifying its signature (insecure: the result proves nothing about who made the image)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-ignore-tlog -d 'Skip transparency log checks (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-ignore-sct -d 'Skip the embedded SCT check (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l offline -d 'Use no network for packages: indexes, keys and packages must be in the download cache'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -s V -l version -d 'Print version'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "rebuild" -d 'Audit IMAGE (the default command, spelled out for shims: `cosign rebuild IMAGE`)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "build" -d 'Build an image from an apko configuration (locked, or with --lockfile) into an OCI layout or a registry; prints the image index digest'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "attest" -d 'Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as `cosign attest` does'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "generate-key-pair" -d 'Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "download" -d 'Print IMAGE\'s attestations, as `cosign download attestation`'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "verify" -d 'Verify IMAGE\'s attestations, as `cosign verify-attestation`'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "verify-bundle" -d 'Verify one Sigstore bundle (the sigstore-conformance CLI protocol)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "diff" -d 'Compare two images: manifests, configs and layer file trees'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "shim" -d 'Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "plugin-metadata" -d 'Print docker-style CLI plugin metadata as JSON (for plugin managers)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "generate-assets" -d 'Write shell completions and man pages for both binaries under DIR (scripts/generate-assets)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "rebuild" -d 'Audit IMAGE (the default command, spelled out for shims: `cosign rebuild IMAGE`)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "build" -d 'Build an image from an apko configuration (locked, or with --lockfile) into an OCI layout or a registry; prints the image index digest'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "attest" -d 'Sign the locked configuration as an in-toto attestation and attach it to IMAGE, as `cosign attest` does'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "generate-key-pair" -d 'Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "download" -d 'Print IMAGE\'s attestations, as `cosign download attestation`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "verify" -d 'Verify IMAGE\'s attestations, as `cosign verify-attestation`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "verify-bundle" -d 'Verify one Sigstore bundle (the sigstore-conformance CLI protocol)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "diff" -d 'Compare two images: manifests, configs and layer file trees'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "shim" -d 'Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "plugin-metadata" -d 'Print docker-style CLI plugin metadata as JSON (for plugin managers)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "generate-assets" -d 'Write shell completions and man pages for both binaries under DIR (scripts/generate-assets)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l key -d 'Public key (PEM) the attestations must be signed with' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-identity -d 'The certificate\'s expected identity (SAN), exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-identity-regexp -d 'A regular expression the certificate\'s SAN must match (unanchored, as cosign)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-oidc-issuer -d 'The certificate\'s expected OIDC issuer, exactly' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-oidc-issuer-regexp -d 'A regular expression the OIDC issuer must match (unanchored)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-github-workflow-trigger -d 'Expected GitHub workflow trigger claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-github-workflow-sha -d 'Expected GitHub workflow SHA claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-github-workflow-name -d 'Expected GitHub workflow name claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-github-workflow-repository -d 'Expected GitHub workflow repository claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l certificate-github-workflow-ref -d 'Expected GitHub workflow ref claim' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l trusted-root -d 'A Sigstore trusted_root.json to verify against' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l platform -d 'Rebuild and compare only this platform (`os/arch[/variant]`; repeatable)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l publish -d 'Push the rebuilt image to REF and print its digest' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l keep -d 'Leave the rebuilt image in DIR as an OCI layout (a new or empty directory)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l output -d 'Output format' -r -f -a "text\t'A summary line, one line per platform, then the differences'
+json\t'The report as JSON (schema in the `rebuild` module and the README)'"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l cache-dir -d 'Package download cache directory (default: the user cache directory\'s `receipts/apk`)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l registry-username -d 'User name for every registry (with --registry-password)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l registry-password -d 'Password for every registry (with --registry-username)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-skip-verify -d 'Rebuild from the attested predicate WITHOUT verifying its signature (insecure: the result proves nothing about who made the image)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-ignore-tlog -d 'Skip transparency log checks (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-ignore-sct -d 'Skip the embedded SCT check (insecure)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l offline -d 'Use no network for packages: indexes, keys and packages must be in the download cache'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l lockfile -d 'Install exactly the packages of this apko.lock.json (its configuration checksum must match CONFIG) instead of resolving' -r -F

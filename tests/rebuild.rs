@@ -3,6 +3,7 @@
 //! gzip with a file name or trailing bytes (different, reason stated), a file added to a layer
 //! (different, the diff names it); in layouts and through a real registry.
 
+mod audit;
 mod cli;
 mod compare;
 mod fixture;

@@ -204,6 +204,11 @@ pub fn audit(
     )
 }
 
+/// The platforms (`os/arch[/variant]`) of the image `root` in `store`, in its index's order.
+pub fn platforms(store: &crate::oci::Store, root: &Digest) -> Result<Vec<String>, Error> {
+    Ok(image::Image::read(store, root)?.keys())
+}
+
 /// Compares any two images, neither trusted: `(store, root digest, name)` for each.
 pub fn diff(
     a: (&crate::oci::Store, Digest, &str),

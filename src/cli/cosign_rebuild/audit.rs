@@ -1,20 +1,541 @@
-//! `cosign-rebuild audit`: audit an image. Not implemented yet.
+//! `cosign-rebuild IMAGE` (also `cosign-rebuild rebuild IMAGE`): the audit. Resolve IMAGE to a
+//! digest, verify its image-configuration attestation, rebuild every platform from the verified
+//! predicate as apko would, and compare the rebuild with the published image.
+//!
+//! Exit 0 when reproduced (identical or equivalent), 3 when rebuilt but different, 1 on any
+//! error (a failed verification included: nothing is built from an unverified predicate unless
+//! `--insecure-skip-verify`, which says so on stderr).
+//!
+//! The creation time is not in the predicate: the rebuild first lets apko's rule pick it (the
+//! newest package build time) and, when that is not the published index's `created`, builds
+//! again pinned to the published time, as `SOURCE_DATE_EPOCH` would have.
+//!
+//! Not for: verification ([`crate::attest`]), building ([`crate::build::pipeline`]), the
+//! comparison and report ([`crate::rebuild`]).
+
+use std::path::{Path, PathBuf};
 
 use super::Outcome;
+use super::diff::Output;
+use super::verify::{self, SignerArgs};
+use crate::apk::repository::{self, Network};
+use crate::attest::dsse::Envelope;
+use crate::attest::fetch;
+use crate::attest::statement::Statement;
+use crate::attest::verify::{self as attest_verify, Expected, Policy, SignerIdentity, image};
+use crate::build::image::{GoTime, SourceDate, time::Pinning};
+use crate::build::pipeline::{self, Built, Progress, Request};
+use crate::cli::registry::RegistryArgs;
+use crate::config::ImageConfiguration;
+use crate::oci::{self, Digest, Reference, Store};
+use crate::rebuild::{self, Options, Side};
 
-/// Options of this command.
+/// The predicate type an audit rebuilds from.
+pub const PREDICATE_TYPE: &str = "https://apko.dev/image-configuration";
+/// The index annotation apko records the creation time in.
+const CREATED: &str = "org.opencontainers.image.created";
+
+/// Options of the audit.
 #[derive(Debug, Clone, clap::Args)]
-pub struct AuditArgs {}
-
-/// Why the command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The command does not exist yet.
-    #[error("audit an image: not implemented yet")]
-    NotImplemented,
+pub struct AuditArgs {
+    /// The image to audit: `HOST/REPO[:TAG][@DIGEST]` or `oci:DIR[:TAG|@DIGEST]`.
+    /// (Required; an `Option` only because the audit's options are also the top level's, where
+    /// a subcommand leaves them unset.)
+    #[arg(value_name = "IMAGE", required = true)]
+    pub image: Option<String>,
+    /// Rebuild from the attested predicate WITHOUT verifying its signature (insecure: the
+    /// result proves nothing about who made the image).
+    #[arg(long = "insecure-skip-verify")]
+    pub insecure_skip_verify: bool,
+    /// Who must have signed the attestation (boxed: the flag set is large).
+    #[command(flatten)]
+    pub signer: Box<SignerArgs>,
+    /// A Sigstore trusted_root.json to verify against.
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Skip transparency log checks (insecure).
+    #[arg(long = "insecure-ignore-tlog")]
+    pub insecure_ignore_tlog: bool,
+    /// Skip the embedded SCT check (insecure).
+    #[arg(long = "insecure-ignore-sct")]
+    pub insecure_ignore_sct: bool,
+    /// Rebuild and compare only this platform (`os/arch[/variant]`; repeatable).
+    #[arg(long = "platform", value_name = "OS/ARCH")]
+    pub platforms: Vec<String>,
+    /// Push the rebuilt image to REF and print its digest.
+    #[arg(long, value_name = "REF")]
+    pub publish: Option<String>,
+    /// Leave the rebuilt image in DIR as an OCI layout (a new or empty directory).
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Use no network for packages: indexes, keys and packages must be in the download cache.
+    #[arg(long)]
+    pub offline: bool,
+    /// Package download cache directory (default: the user cache directory's `receipts/apk`).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Registry options.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
-/// Runs the command.
-pub fn run(_args: &AuditArgs) -> Result<Outcome, Error> {
-    Err(Error::NotImplemented)
+/// Why the audit failed (a difference is not a failure: it exits 3).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No IMAGE (clap requires it; kept for callers that build the options themselves).
+    #[error("no image to audit")]
+    NoImage,
+    /// IMAGE or `--publish` does not parse.
+    #[error("invalid image reference {text:?}")]
+    Reference {
+        /// The argument.
+        text: String,
+        /// Why.
+        #[source]
+        source: Box<oci::reference::Error>,
+    },
+    /// A registry or layout operation failed.
+    #[error("{what} {image}")]
+    Store {
+        /// What was being done.
+        what: &'static str,
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<oci::store::Error>,
+    },
+    /// The signer flags or trusted material are unusable.
+    #[error("cannot verify {image}")]
+    Policy {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<verify::Error>,
+    },
+    /// The attestation is missing, of another type, or does not verify: nothing is built.
+    #[error("the {PREDICATE_TYPE} attestation of {image} does not verify; nothing was rebuilt")]
+    Verification {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<image::Error>,
+    },
+    /// `--insecure-skip-verify` found no readable attestation of the type.
+    #[error("{image} has no readable {PREDICATE_TYPE} attestation for {digest} (found: {found})")]
+    NoAttestation {
+        /// The image.
+        image: String,
+        /// Its digest.
+        digest: Digest,
+        /// The predicate types found, comma-joined.
+        found: String,
+    },
+    /// Discovery failed (`--insecure-skip-verify`).
+    #[error("cannot list the attestations of {image}")]
+    Fetch {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<fetch::Error>,
+    },
+    /// The predicate is not an apko image configuration.
+    #[error("the {PREDICATE_TYPE} predicate of {image} is not an apko configuration")]
+    Predicate {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<crate::config::Error>,
+    },
+    /// A `--platform` is not in the published image.
+    #[error("platform {platform} is not in {image} (it has: {found})")]
+    PlatformMissing {
+        /// The platform asked for.
+        platform: String,
+        /// The image.
+        image: String,
+        /// Its platforms.
+        found: String,
+    },
+    /// `--platform` is not `os/arch[/variant]`.
+    #[error("--platform {platform:?}: expected OS/ARCH[/VARIANT]")]
+    Platform {
+        /// The value.
+        platform: String,
+    },
+    /// The rebuild failed (a package withdrawn, a repository unreachable, …).
+    #[error("cannot rebuild {image} from its attested configuration")]
+    Build {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<pipeline::Error>,
+    },
+    /// `--keep DIR` exists and is not empty.
+    #[error("--keep {dir}: the directory exists and is not empty", dir = dir.display())]
+    KeepNotEmpty {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The rebuilt layout cannot be written.
+    #[error("cannot write the rebuilt image to {dir}", dir = dir.display())]
+    Layout {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<pipeline::Error>,
+    },
+    /// A temporary directory cannot be made.
+    #[error("cannot create a temporary directory")]
+    TempDir(#[source] std::io::Error),
+    /// The comparison failed.
+    #[error("comparing {image} with its rebuild")]
+    Compare {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<rebuild::Error>,
+    },
+}
+
+/// A verified predicate and who signed it.
+struct Verified {
+    configuration: ImageConfiguration,
+    signer: Option<String>,
+}
+
+/// Runs the audit.
+pub fn run(args: &AuditArgs) -> Result<Outcome, Error> {
+    let image = args.image.clone().ok_or(Error::NoImage)?;
+    let settings = args.registry.settings();
+    let reference = parse(&image)?;
+    let store_error = |what, source| Error::Store {
+        what,
+        image: image.clone(),
+        source: Box::new(source),
+    };
+    let store = Store::open(&reference, &settings).map_err(|e| store_error("cannot open", e))?;
+    let root = store
+        .resolve(&reference)
+        .map_err(|e| store_error("cannot resolve", e))?
+        .digest;
+    let archs = archs(&args.platforms)?;
+    if !args.platforms.is_empty() {
+        let found = rebuild::platforms(&store, &root).map_err(|source| Error::Compare {
+            image: image.clone(),
+            source: Box::new(source),
+        })?;
+        if let Some(missing) = args.platforms.iter().find(|p| !found.contains(p)) {
+            return Err(Error::PlatformMissing {
+                platform: missing.clone(),
+                image,
+                found: found.join(", "),
+            });
+        }
+    }
+    let verified = verified_predicate(args, &image, &store, &reference, &root)?;
+    let published_created = published_created(&store, &root);
+    let built = build(
+        args,
+        &image,
+        &verified.configuration,
+        archs,
+        published_created,
+    )?;
+
+    let temp;
+    let dir: &Path = match &args.keep {
+        Some(dir) => {
+            if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+                return Err(Error::KeepNotEmpty { dir: dir.clone() });
+            }
+            dir
+        }
+        None => {
+            temp = tempfile::tempdir().map_err(Error::TempDir)?;
+            temp.path()
+        }
+    };
+    built.write_layout(dir).map_err(|source| Error::Layout {
+        dir: dir.to_owned(),
+        source: Box::new(source),
+    })?;
+    let rebuilt_store =
+        Store::Layout(
+            oci::layout::Layout::open(dir).map_err(|source| Error::Store {
+                what: "cannot open the rebuilt layout",
+                image: dir.display().to_string(),
+                source: Box::new(source.into()),
+            })?,
+        );
+    let options = Options {
+        platforms: args.platforms.clone(),
+        ..Options::default()
+    };
+    let mut report = rebuild::audit(
+        Side {
+            store: &store,
+            root,
+            trusted: false,
+        },
+        &image,
+        Side {
+            store: &rebuilt_store,
+            root: built.digest(),
+            trusted: true,
+        },
+        &options,
+    )
+    .map_err(|source| Error::Compare {
+        image: image.clone(),
+        source: Box::new(source),
+    })?;
+    report.signer = verified.signer;
+
+    if let Some(target) = &args.publish {
+        let target_reference = parse(target)?;
+        let publish_error = |source| Error::Store {
+            what: "cannot publish the rebuild to",
+            image: target.clone(),
+            source: Box::new(source),
+        };
+        let target_store = Store::create(&target_reference, &settings).map_err(publish_error)?;
+        let tag = match &target_reference {
+            Reference::Remote(remote) => remote.tag().map(str::to_owned),
+            Reference::Local(local) => match local.selector() {
+                oci::Selector::Tag(tag) => Some(tag.clone()),
+                _ => None,
+            },
+        };
+        let published = target_store
+            .publish(&built.image_set(), tag.as_deref())
+            .map_err(publish_error)?;
+        eprintln!("published the rebuild to {target}: {}", published.digest);
+    }
+    match args.output {
+        Output::Text => print!("{}", report.to_text()),
+        Output::Json => print!("{}", report.to_json()),
+    }
+    Ok(if report.verdict.reproduced() {
+        Outcome::Done
+    } else {
+        Outcome::Different
+    })
+}
+
+fn parse(text: &str) -> Result<Reference, Error> {
+    Reference::parse(text).map_err(|source| Error::Reference {
+        text: text.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+/// The image-configuration predicate of `root`, verified (or, with `--insecure-skip-verify`,
+/// read without verification after a warning).
+fn verified_predicate(
+    args: &AuditArgs,
+    image: &str,
+    store: &Store,
+    reference: &Reference,
+    root: &Digest,
+) -> Result<Verified, Error> {
+    if args.insecure_skip_verify {
+        eprintln!(
+            "WARNING: --insecure-skip-verify: the {PREDICATE_TYPE} attestation of {image} is NOT \
+             verified; this audit proves nothing about who built the image"
+        );
+        let statement = unverified_statement(image, store, root)?;
+        return Ok(Verified {
+            configuration: configuration(image, &statement)?,
+            signer: Some("UNVERIFIED (--insecure-skip-verify)".to_owned()),
+        });
+    }
+    let policy_error = |source| Error::Policy {
+        image: image.to_owned(),
+        source: Box::new(source),
+    };
+    let expected = args.signer.expected().map_err(policy_error)?;
+    let trusted = verify::trusted_root(
+        args.trusted_root.clone(),
+        &expected,
+        args.insecure_ignore_tlog,
+    )
+    .map_err(policy_error)?;
+    if args.insecure_ignore_tlog {
+        eprintln!(
+            "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation."
+        );
+    }
+    let key_path = args.signer.key.clone();
+    let policy = Policy {
+        expected,
+        ignore_tlog: args.insecure_ignore_tlog,
+        ignore_sct: args.insecure_ignore_sct,
+    };
+    let verified = image::verify_image(
+        store,
+        reference,
+        &policy,
+        trusted.as_ref(),
+        Some(PREDICATE_TYPE),
+        attest_verify::now(),
+    )
+    .map_err(|source| Error::Verification {
+        image: image.to_owned(),
+        source: Box::new(source),
+    })?;
+    // verify_image keeps only attestations of the type, and fails when there are none.
+    let Some(attestation) = verified.attestations.first() else {
+        return Err(Error::NoAttestation {
+            image: image.to_owned(),
+            digest: *root,
+            found: String::new(),
+        });
+    };
+    let signer = match (&attestation.signer, &policy.expected) {
+        (SignerIdentity::Certificate { subject, issuer }, _) => format!("{subject} ({issuer})"),
+        (SignerIdentity::Key, Expected::Key(_)) => match key_path {
+            Some(path) => format!("key {}", path.display()),
+            None => "key".to_owned(),
+        },
+        (SignerIdentity::Key, _) => "key".to_owned(),
+    };
+    Ok(Verified {
+        configuration: configuration(image, &attestation.statement)?,
+        signer: Some(signer),
+    })
+}
+
+/// The first statement of the predicate type attached to `root`, read without checking any
+/// signature (bundle referrers first, then the legacy `.att` layers, as cosign looks).
+fn unverified_statement(image: &str, store: &Store, root: &Digest) -> Result<Statement, Error> {
+    let fetch_error = |source| Error::Fetch {
+        image: image.to_owned(),
+        source: Box::new(source),
+    };
+    let mut statements: Vec<Statement> = fetch::bundles(store, root)
+        .map_err(fetch_error)?
+        .iter()
+        .filter_map(|found| found.bundle.dsse_envelope()?.statement().ok())
+        .collect();
+    if statements.is_empty() {
+        statements = fetch::legacy(store, root)
+            .map_err(fetch_error)?
+            .iter()
+            .filter_map(|layer| Envelope::from_json(&layer.bytes).ok()?.statement().ok())
+            .collect();
+    }
+    let found: Vec<String> = statements
+        .iter()
+        .map(|s| s.predicate_type.clone())
+        .collect();
+    statements
+        .into_iter()
+        .find(|s| s.predicate_type == PREDICATE_TYPE)
+        .ok_or_else(|| Error::NoAttestation {
+            image: image.to_owned(),
+            digest: *root,
+            found: if found.is_empty() {
+                "nothing".to_owned()
+            } else {
+                found.join(", ")
+            },
+        })
+}
+
+/// The predicate as a configuration.
+fn configuration(image: &str, statement: &Statement) -> Result<ImageConfiguration, Error> {
+    ImageConfiguration::from_json(statement.predicate.to_json().as_bytes()).map_err(|source| {
+        Error::Predicate {
+            image: image.to_owned(),
+            source: Box::new(source),
+        }
+    })
+}
+
+/// `--platform linux/amd64` → `--arch amd64`.
+fn archs(platforms: &[String]) -> Result<Vec<String>, Error> {
+    platforms
+        .iter()
+        .map(|platform| {
+            let mut parts = platform.split('/');
+            match (parts.next(), parts.next()) {
+                (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => Ok(arch.to_owned()),
+                _ => Err(Error::Platform {
+                    platform: platform.clone(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The published root's `created` annotation, when it has one that parses.
+fn published_created(store: &Store, root: &Digest) -> Option<GoTime> {
+    let raw = store.manifest(root).ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&raw.bytes).ok()?;
+    let created = json.get("annotations")?.get(CREATED)?.as_str()?;
+    GoTime::parse_rfc3339(created).ok()
+}
+
+/// Builds the predicate; again pinned to the published creation time when apko's own rule
+/// gives another.
+fn build(
+    args: &AuditArgs,
+    image: &str,
+    configuration: &ImageConfiguration,
+    archs: Vec<String>,
+    published_created: Option<GoTime>,
+) -> Result<Built, Error> {
+    let mut request = Request::new(image, configuration.clone());
+    request.settings.archs = archs;
+    request.settings.fetch = repository::Settings {
+        cache_dir: args.cache_dir.clone(),
+        network: if args.offline {
+            Network::Offline
+        } else {
+            Network::Online
+        },
+    };
+    let build_error = |source| Error::Build {
+        image: image.to_owned(),
+        source: Box::new(source),
+    };
+    let built = pipeline::build(&request, &progress).map_err(build_error)?;
+    match published_created {
+        Some(created) if built.index.created.cmp_instant(&created).is_ne() => {
+            eprintln!(
+                "rebuilding with the published creation time {} pinned",
+                created.rfc3339()
+            );
+            request.source_date = SourceDate {
+                time: created,
+                pinning: Pinning::Environment,
+            };
+            pipeline::build(&request, &progress).map_err(build_error)
+        }
+        _ => Ok(built),
+    }
+}
+
+fn progress(progress: Progress<'_>) {
+    match progress {
+        Progress::Resolved { arch, packages } => {
+            eprintln!("{arch}: installing {packages} packages");
+        }
+        Progress::Image {
+            arch,
+            digest,
+            layer_bytes,
+        } => eprintln!("{arch}: rebuilt image {digest} ({layer_bytes} bytes of layers)"),
+    }
 }

@@ -257,7 +257,7 @@ impl SignerArgs {
 
 /// Loads trusted material; without any, fails with how to provide it unless a key with
 /// `--insecure-ignore-tlog` needs none.
-fn trusted_root(
+pub fn trusted_root(
     path: Option<PathBuf>,
     expected: &Expected,
     ignore_tlog: bool,
