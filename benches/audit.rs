@@ -1,208 +1,334 @@
-//! The audit's comparison of a large image published in a loopback registry against its rebuild
-//! (an OCI layout), against the floor: pulling every published layer, gunzipping it and hashing
-//! the tar (what any check of the published bytes must do). Prints wall time and the peak RSS
-//! of each phase as a markdown table.
+//! `cargo bench --bench audit [-- MB [RUNS]]`: the audit (`cosign-rebuild IMAGE --key PUB`) of
+//! an image of real binaries published to a loopback registry, against the floor of pulling,
+//! decompressing and hashing its published layers, in the same run; the audit's peak RSS.
 //!
-//! The image: one platform, layers of incompressible file data (so the compressed image is as
-//! large as asked), compressed with our pgzip-compatible writer; published with `Store::publish`
-//! to Debian's `docker-registry` (as the tests start it). Peak RSS is reset between phases
-//! through `/proc/self/clear_refs`.
+//! Setup: the content of `binaries.rs` (MB megabytes, default 231) in a signed local repository;
+//! `cosign-rebuild build` pushes the image to Debian's `docker-registry` on a free loopback port
+//! and writes the locked configuration; `generate-key-pair` and `attest` sign it as the
+//! image-configuration attestation. The audit is the whole release process (`cosign-rebuild IMAGE
+//! --key PUB --insecure-ignore-tlog --offline --cache-dir DIR`: resolve, verify, rebuild from the
+//! predicate, compare) under `/usr/bin/time`, as in `benches/build.rs`; the packages come from
+//! the local repository on disk, so the download cache plays no part. Its verdict must be
+//! `identical` (exit 0) from a single rebuild. For reference, `cosign-rebuild build` of the
+//! same configuration into an OCI layout is timed the same way. The floor is measured in this process over loopback HTTP: GET the index
+//! and each manifest, then stream every layer blob through gunzip and SHA-256 (one thread).
 //!
-//! Not for: correctness (tests/rebuild.rs). Usage: `cargo bench --bench audit -- [MB] [runs]`
-//! (default 200 MB, 3 runs). Under `cargo test` (no `--bench` argument) it does nothing.
+//! Prints a markdown table. Under `cargo test` (no `--bench` argument) it does nothing.
 
-#[path = "../tests/support/registry.rs"]
-#[allow(dead_code)]
-mod registry;
-
-use std::io::Write;
+use std::io::Read;
 use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use receipts::build::tar::{self, EntryType, Header};
-use receipts::compress::{Options, Writer};
-use receipts::oci::image_set::Content;
-use receipts::oci::{Descriptor, Digest, ImageSet, Reference, Store, media_type};
-use receipts::rebuild::{self, Side};
-use sha2::Digest as _;
+use sha2::{Digest as _, Sha256};
 
-const LAYER_MB: usize = 50;
+#[path = "binaries.rs"]
+mod binaries;
+use binaries::{PACKAGES, SOURCES, cpu_time, make_repository, secs};
+
+// The test launcher, shared as is; the bench uses only the plain registry, not the
+// authentication and log helpers the tests need.
+#[allow(dead_code)]
+#[path = "../tests/support/registry.rs"]
+mod registry;
+
+const PASSWORD: &str = "audit-bench";
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// `cosign-rebuild ARGS` in `dir`; panics with its output unless it exits 0.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"))
+        .current_dir(dir)
+        .args(args)
+        .env("COSIGN_PASSWORD", PASSWORD)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .expect("run cosign-rebuild");
+    assert!(
+        output.status.success(),
+        "cosign-rebuild {args:?}: {:?}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// `cosign-rebuild ARGS` in `dir` under `/usr/bin/time` (see `benches/build.rs` for why not a
+/// direct child). Returns the wall time, peak RSS (kB), CPU time and the output.
+fn timed(dir: &Path, args: &[&str]) -> (Duration, u64, Duration, Output) {
+    let usage = tempfile::NamedTempFile::new().expect("usage file");
+    let start = Instant::now();
+    let output = Command::new("/usr/bin/time")
+        .arg("-o")
+        .arg(usage.path())
+        .args(["-f", "%M %U %S", env!("CARGO_BIN_EXE_cosign-rebuild")])
+        .current_dir(dir)
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .expect("run cosign-rebuild under /usr/bin/time (apt-get install time)");
+    let elapsed = start.elapsed();
+    let usage = std::fs::read_to_string(usage.path()).expect("usage");
+    let fields: Vec<f64> = usage
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let (peak_kb, cpu) = match fields[..] {
+        [peak, user, system] => (peak as u64, Duration::from_secs_f64(user + system)),
+        _ => panic!("unexpected /usr/bin/time output {usage:?}"),
+    };
+    (elapsed, peak_kb, cpu, output)
+}
+
+/// One audit; asserts it verified, rebuilt once (no second build pinned to the published
+/// creation time) and found the image identical. Returns what [`timed`] does, with the report.
+fn audit_once(dir: &Path, image: &str, public: &str) -> (Duration, u64, Duration, String) {
+    let cache = dir.join("cache").display().to_string();
+    let (elapsed, peak_kb, cpu, output) = timed(
+        dir,
+        &[
+            image,
+            "--key",
+            public,
+            "--insecure-ignore-tlog",
+            "--offline",
+            "--cache-dir",
+            &cache,
+        ],
+    );
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the audit must reproduce the image:\n{report}\n{stderr}"
+    );
+    assert!(report.starts_with("identical: "), "{report}");
+    assert_eq!(stderr.matches(": rebuilt image ").count(), 1, "{stderr}");
+    (elapsed, peak_kb, cpu, report)
+}
+
+/// One `cosign-rebuild build` of the same configuration into a fresh OCI layout, for reference:
+/// the rebuild inside the audit without verification and comparison.
+fn build_once(dir: &Path) -> (Duration, u64, Duration) {
+    let out = tempfile::tempdir().expect("layout dir");
+    let cache = dir.join("cache").display().to_string();
+    let layout = format!("oci:{}", out.path().join("layout").display());
+    let (elapsed, peak_kb, cpu, output) = timed(
+        dir,
+        &[
+            "build",
+            "apko.yaml",
+            "--offline",
+            "--cache-dir",
+            &cache,
+            "--output",
+            &layout,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (elapsed, peak_kb, cpu)
+}
+
+/// GET `url` with `accept`, as JSON.
+fn get_json(client: &reqwest::blocking::Client, url: &str, accept: &str) -> serde_json::Value {
+    let response = client
+        .get(url)
+        .header("Accept", accept)
+        .send()
+        .and_then(|r| r.error_for_status())
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    response.json().unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+/// The floor: every layer of `repository:tag`, pulled, gunzipped and hashed as one stream each.
+/// Returns (layers, compressed bytes, decompressed bytes).
+fn pull_layers(host: &str, repository: &str, tag: &str) -> (usize, u64, u64) {
+    let client = reqwest::blocking::Client::new();
+    let base = format!("http://{host}/v2/{repository}");
+    let index = get_json(&client, &format!("{base}/manifests/{tag}"), INDEX);
+    let (mut layers, mut compressed, mut decompressed) = (0, 0, 0);
+    for manifest in index["manifests"].as_array().expect("index manifests") {
+        let digest = manifest["digest"].as_str().expect("manifest digest");
+        let manifest = get_json(&client, &format!("{base}/manifests/{digest}"), MANIFEST);
+        for layer in manifest["layers"].as_array().expect("layers") {
+            let digest = layer["digest"].as_str().expect("layer digest");
+            let url = format!("{base}/blobs/{digest}");
+            let response = client
+                .get(&url)
+                .send()
+                .and_then(|r| r.error_for_status())
+                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            let mut counted = Counted {
+                inner: response,
+                bytes: 0,
+            };
+            let mut decoder = flate2::read::MultiGzDecoder::new(&mut counted);
+            let mut hasher = Sha256::new();
+            let mut buffer = vec![0; 256 * 1024];
+            loop {
+                let n = decoder.read(&mut buffer).expect("gunzip layer");
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                decompressed += n as u64;
+            }
+            std::hint::black_box(hasher.finalize());
+            compressed += counted.bytes;
+            layers += 1;
+        }
+    }
+    (layers, compressed, decompressed)
+}
+
+/// A reader that counts the bytes it hands out.
+struct Counted<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if !args.iter().any(|a| a == "--bench") {
+    if !args.iter().any(|arg| arg == "--bench") {
         return;
     }
-    let numbers: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    let total_mb = numbers.first().copied().unwrap_or(200);
-    let runs = numbers.get(1).copied().unwrap_or(3);
-    let work = tempfile::tempdir().expect("temp dir");
-    let set = image(work.path(), total_mb);
-    let compressed: u64 = set.blobs().iter().map(|b| b.descriptor.size).sum();
+    let numbers: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let megabytes = numbers.first().copied().unwrap_or(231);
+    let runs = numbers.get(1).copied().unwrap_or(3).max(1) as usize;
+
+    let temp = tempfile::tempdir().expect("temp");
+    let dir = temp.path();
+    let start = Instant::now();
+    let (content, package_bytes) = make_repository(dir, megabytes);
+    eprintln!(
+        "repository: {content} bytes of content in {PACKAGES} packages ({package_bytes} bytes), made in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
     let server = registry::Registry::start();
-    let reference = format!("{}:v1", server.repository("bench/audit"));
-    let published = Store::create(&Reference::parse(&reference).unwrap(), &Default::default())
-        .expect("registry store");
-    let root = published.publish(&set, Some("v1")).expect("publish").digest;
-    let layout_dir = work.path().join("rebuilt");
-    let rebuilt = Store::create(
-        &Reference::parse(&format!("oci:{}", layout_dir.display())).unwrap(),
-        &Default::default(),
-    )
-    .expect("layout");
-    rebuilt
-        .publish(&set, Some("rebuilt"))
-        .expect("layout write");
-
-    println!(
-        "image: {} layers, {:.1} MB compressed, loopback registry\n",
-        set.blobs().len() - 1,
-        compressed as f64 / 1e6
+    let (repository, tag) = ("bench/binaries", "v1");
+    let image = format!("{}:{tag}", server.repository(repository));
+    let cache = dir.join("cache").display().to_string();
+    let predicate = dir.join("predicate.json").display().to_string();
+    let start = Instant::now();
+    let built = run(
+        dir,
+        &[
+            "build",
+            "apko.yaml",
+            "--offline",
+            "--cache-dir",
+            &cache,
+            "--output",
+            &image,
+            "--locked-out",
+            &predicate,
+        ],
     );
-    println!("| phase | best wall time | MB/s (compressed) | peak RSS |");
-    println!("|---|---|---|---|");
-    let layers: Vec<Descriptor> = set
-        .blobs()
-        .iter()
-        .filter(|b| b.descriptor.media_type == media_type::OCI_LAYER_GZIP)
-        .map(|b| b.descriptor.clone())
-        .collect();
-    let (time, rss) = measure(runs, || floor(&published, &layers));
-    row("floor: pull + gunzip + SHA-256", time, compressed, rss);
-    let (time, rss) = measure(runs, || {
-        let report = rebuild::audit(
-            Side {
-                store: &published,
-                root,
-                trusted: false,
-            },
-            &reference,
-            Side {
-                store: &rebuilt,
-                root,
-                trusted: true,
-            },
-            &rebuild::Options::default(),
-        )
-        .expect("audit");
-        assert_eq!(report.verdict, rebuild::Verdict::Identical);
-    });
-    row("audit (identical)", time, compressed, rss);
-}
-
-fn row(name: &str, time: Duration, bytes: u64, rss_kb: u64) {
-    println!(
-        "| {name} | {:.2} s | {:.0} | {:.0} MB |",
-        time.as_secs_f64(),
-        bytes as f64 / 1e6 / time.as_secs_f64(),
-        rss_kb as f64 / 1024.0
+    let digest = String::from_utf8_lossy(&built.stdout).trim().to_owned();
+    eprintln!(
+        "built and pushed {image} ({digest}) in {:.1} s",
+        start.elapsed().as_secs_f64()
     );
-}
+    run(
+        dir,
+        &["generate-key-pair", "--output-key-prefix", "release"],
+    );
+    run(
+        dir,
+        &[
+            "attest",
+            &image,
+            "--predicate",
+            &predicate,
+            "--key",
+            "release.key",
+        ],
+    );
 
-/// Best wall time over `runs`, and the peak RSS (kB) reached during them.
-fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, u64) {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let mut best = Duration::MAX;
+    let mut audits = Vec::new();
+    let (mut peak_kb, mut audit_cpu) = (0, Duration::MAX);
+    let mut report = String::new();
     for _ in 0..runs {
+        let (time, peak, cpu, printed) = audit_once(dir, &image, "release.pub");
+        audits.push(time);
+        peak_kb = peak_kb.max(peak);
+        audit_cpu = audit_cpu.min(cpu);
+        report = printed;
+    }
+    eprintln!("{report}");
+
+    let mut builds = Vec::new();
+    let (mut build_peak_kb, mut build_cpu) = (0, Duration::MAX);
+    for _ in 0..runs {
+        let (time, peak, cpu) = build_once(dir);
+        builds.push(time);
+        build_peak_kb = build_peak_kb.max(peak);
+        build_cpu = build_cpu.min(cpu);
+    }
+
+    let mut floors = Vec::new();
+    let mut floor_cpu = Duration::MAX;
+    let mut sizes = (0, 0, 0);
+    for _ in 0..runs {
+        let cpu = cpu_time();
         let start = Instant::now();
-        f();
-        best = best.min(start.elapsed());
+        sizes = pull_layers(server.host(), repository, tag);
+        floors.push(start.elapsed());
+        floor_cpu = floor_cpu.min(cpu_time().saturating_sub(cpu));
     }
-    (best, peak_rss_kb())
-}
+    audits.sort();
+    builds.sort();
+    floors.sort();
+    let (audit, build, floor) = (audits[0], builds[0], floors[0]);
+    let (layers, compressed, decompressed) = sizes;
 
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Pulls each layer (digest checked by the store), gunzips it and hashes the tar.
-fn floor(store: &Store, layers: &[Descriptor]) {
-    for layer in layers {
-        let mut sink = flate2::write::GzDecoder::new(HashSink(sha2::Sha256::new()));
-        store.copy_blob(&layer.digest, &mut sink).expect("pull");
-        let tar = sink.finish().expect("gunzip");
-        std::hint::black_box(tar.0.finalize());
-    }
-}
-
-struct HashSink(sha2::Sha256);
-
-impl Write for HashSink {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// An image of about `total_mb` compressed megabytes: layers of pseudo-random files, written
-/// to files under `dir`, with its config and manifest.
-fn image(dir: &Path, total_mb: usize) -> ImageSet {
-    let mut set = ImageSet::new();
-    let mut layers = Vec::new();
-    let mut diff_ids = Vec::new();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for index in 0..total_mb.div_ceil(LAYER_MB) {
-        let path = dir.join(format!("layer{index}.tar.gz"));
-        let file = std::fs::File::create(&path).expect("layer file");
-        let gzip = Writer::new(std::io::BufWriter::new(file), Options::apko());
-        let mut tar = tar::Writer::new(tar::HashingWriter::new(gzip));
-        for n in 0..LAYER_MB {
-            let mut data = vec![0u8; 1 << 20];
-            for chunk in data.chunks_mut(8) {
-                // xorshift: incompressible, reproducible.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-            }
-            let header = Header {
-                typeflag: EntryType::REGULAR,
-                name: format!("data/{index}/{n}.bin").into_bytes(),
-                size: data.len() as i64,
-                mode: 0o644,
-                ..Header::default()
-            };
-            tar.append(&header, &data[..]).expect("tar");
-        }
-        let (gzip, hashed) = tar.finish().expect("tar end").finish();
-        let compressed = gzip.finish().expect("gzip");
-        let mut sink = compressed.sink;
-        sink.flush().expect("flush");
-        let digest = Digest::parse(&format!("sha256:{}", hex::encode(compressed.digest_sha256)))
-            .expect("digest");
-        let descriptor = Descriptor::new(media_type::OCI_LAYER_GZIP, compressed.size, digest);
-        set.add_blob(descriptor.clone(), Content::File(path));
-        layers.push(descriptor);
-        diff_ids.push(format!("sha256:{}", hex::encode(hashed.sha256)));
-    }
-    let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "config": {}
-    });
-    let config = serde_json::to_vec(&config).expect("config");
-    let config_descriptor = Descriptor::of(media_type::OCI_CONFIG, &config);
-    set.add_blob(config_descriptor.clone(), Content::Bytes(config));
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": media_type::OCI_MANIFEST,
-        "config": config_descriptor,
-        "layers": layers,
-    });
-    set.add_manifest(
-        media_type::OCI_MANIFEST,
-        serde_json::to_vec(&manifest).expect("manifest"),
+    println!(
+        "\n{:.0} MB of binaries from {} ({PACKAGES} packages, {:.0} MB) -> {layers} layer(s), gzip {:.0} MB, tar {:.0} MB; index {digest}; best of {runs}\n",
+        content as f64 / 1e6,
+        SOURCES.join(", "),
+        package_bytes as f64 / 1e6,
+        compressed as f64 / 1e6,
+        decompressed as f64 / 1e6,
     );
-    set
+    println!("| | wall (best) | CPU (least) | peak RSS |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| floor: GET the layers over loopback, gunzip, SHA-256 (1 thread) | {} | {} | |",
+        secs(floor),
+        secs(floor_cpu)
+    );
+    println!(
+        "| `cosign-rebuild IMAGE --key` (whole process: verify, rebuild, compare) | {} | {} | {:.0} MB |",
+        secs(audit),
+        secs(audit_cpu),
+        peak_kb as f64 / 1024.0
+    );
+    println!(
+        "| for reference: `cosign-rebuild build` of the same configuration to an OCI layout | {} | {} | {:.0} MB |",
+        secs(build),
+        secs(build_cpu),
+        build_peak_kb as f64 / 1024.0
+    );
+    println!(
+        "| audit / floor | {:.2} | {:.2} | |",
+        audit.as_secs_f64() / floor.as_secs_f64().max(1e-9),
+        audit_cpu.as_secs_f64() / floor_cpu.as_secs_f64().max(1e-9)
+    );
 }
