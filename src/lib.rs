@@ -15,6 +15,7 @@
 //! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; finding and verifying attestations |
 //! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`rebuild`] | the audit: compare (identical, equivalent, different), diff, report |
+//! | [`parallel`] | an ordered parallel map for batches of I/O-bound jobs (package fetches and reads) |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 
@@ -26,4 +27,5 @@ pub mod compress;
 pub mod config;
 pub mod lock;
 pub mod oci;
+pub mod parallel;
 pub mod rebuild;

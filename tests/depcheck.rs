@@ -40,6 +40,7 @@ const PURE: &[&str] = &[
     "oci/manifest.rs",
     "oci/reference.rs",
     "oci/image_set.rs",
+    "parallel.rs",
     "attest/store/legacy.rs",
     "attest/store/referrer.rs",
     "attest/statement/predicate_type.rs",

@@ -38,7 +38,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::apk::Package;
 use crate::apk::archive::Limits;
@@ -851,61 +850,13 @@ const MOST_READERS: usize = 8;
 fn read_packages(jobs: &[Job], fetch: &FetchFn<'_>) -> Result<Vec<PackageSource>, Error> {
     let workers = std::thread::available_parallelism()
         .map_or(FEWEST_READERS, usize::from)
-        .clamp(FEWEST_READERS, MOST_READERS)
-        .min(jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<PackageSource, Error>>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let spool = match Spool::new() {
-                    Ok(spool) => spool,
-                    Err(e) => {
-                        let at = next.fetch_add(1, Ordering::Relaxed);
-                        if let Ok(mut results) = results.lock()
-                            && let Some(slot) = results.get_mut(at)
-                        {
-                            *slot = Some(Err(Error::Spool(e)));
-                        }
-                        next.fetch_max(jobs.len(), Ordering::Relaxed);
-                        return;
-                    }
-                };
-                loop {
-                    let at = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(at) else {
-                        break;
-                    };
-                    let outcome = read_package(&spool, job, fetch);
-                    let failed = outcome.is_err();
-                    if let Ok(mut results) = results.lock()
-                        && let Some(slot) = results.get_mut(at)
-                    {
-                        *slot = Some(outcome);
-                    }
-                    if failed {
-                        next.fetch_max(jobs.len(), Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    let results = results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut packages = Vec::with_capacity(jobs.len());
-    for (job, result) in jobs.iter().zip(results) {
-        match result {
-            Some(result) => packages.push(result?),
-            // Skipped after a failure that is reported first; read it here rather than guess.
-            None => {
-                let spool = Spool::new().map_err(Error::Spool)?;
-                packages.push(read_package(&spool, job, fetch)?);
-            }
-        }
-    }
-    Ok(packages)
+        .clamp(FEWEST_READERS, MOST_READERS);
+    crate::parallel::try_map(
+        jobs,
+        workers,
+        || Spool::new().map_err(Error::Spool),
+        |spool, job| read_package(spool, job, fetch),
+    )
 }
 
 fn read_package(spool: &Spool, job: &Job, fetch: &FetchFn<'_>) -> Result<PackageSource, Error> {

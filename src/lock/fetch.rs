@@ -6,9 +6,6 @@
 //! index). Every package is read to its end: `datahash` and each file's checksum are verified
 //! ([`crate::apk::archive::PackageReader`]), as apko's expander does.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use super::Error;
 use crate::apk::Package;
 use crate::apk::archive::{Layout, Limits, PackageReader};
@@ -36,48 +33,8 @@ const FEWEST_WORKERS: usize = 4;
 pub(super) fn layouts(fetcher: &Fetcher, jobs: &[Job<'_>]) -> Result<Vec<Layout>, Error> {
     let workers = std::thread::available_parallelism()
         .map_or(FEWEST_WORKERS, usize::from)
-        .clamp(FEWEST_WORKERS, MOST_WORKERS)
-        .min(jobs.len());
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Layout, Error>>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let at = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(at) else {
-                        break;
-                    };
-                    let outcome = layout(fetcher, job);
-                    let failed = outcome.is_err();
-                    if let Ok(mut results) = results.lock()
-                        && let Some(slot) = results.get_mut(at)
-                    {
-                        *slot = Some(outcome);
-                    }
-                    if failed {
-                        // Later jobs are not worth starting; earlier ones still finish so the
-                        // first failure in order is the one reported.
-                        next.fetch_max(jobs.len(), Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    let results = results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut layouts = Vec::with_capacity(jobs.len());
-    for (job, result) in jobs.iter().zip(results) {
-        match result {
-            Some(result) => layouts.push(result?),
-            // Skipped after an earlier failure, which the loop has already returned; a gap
-            // without one cannot happen, but is fetched here rather than trusted.
-            None => layouts.push(layout(fetcher, job)?),
-        }
-    }
-    Ok(layouts)
+        .clamp(FEWEST_WORKERS, MOST_WORKERS);
+    crate::parallel::try_map(jobs, workers, || Ok(()), |(), job| layout(fetcher, job))
 }
 
 fn layout(fetcher: &Fetcher, job: &Job<'_>) -> Result<Layout, Error> {
