@@ -15,6 +15,8 @@
 //!
 //! Prints a markdown table. Under `cargo test` (no `--bench` argument) it does nothing.
 
+#[path = "cpu.rs"]
+mod cpu;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -24,7 +26,7 @@ use sha2::{Digest as _, Sha256};
 
 #[path = "binaries.rs"]
 mod binaries;
-use binaries::{PACKAGES, SOURCES, cpu_time, make_repository, secs};
+use binaries::{PACKAGES, SOURCES, make_repository, secs};
 
 // The test launcher, shared as is; the bench uses only the plain registry, not the
 // authentication and log helpers the tests need.
@@ -287,11 +289,11 @@ fn main() {
     let mut floor_cpu = Duration::MAX;
     let mut sizes = (0, 0, 0);
     for _ in 0..runs {
-        let cpu = cpu_time();
+        let cpu = cpu::cpu_time(false);
         let start = Instant::now();
         sizes = pull_layers(server.host(), repository, tag);
         floors.push(start.elapsed());
-        floor_cpu = floor_cpu.min(cpu_time().saturating_sub(cpu));
+        floor_cpu = floor_cpu.min(cpu::cpu_time(false).saturating_sub(cpu));
     }
     audits.sort();
     builds.sort();

@@ -157,24 +157,6 @@ pub fn make_repository(dir: &Path, megabytes: u64) -> (u64, u64) {
     (content, package_bytes)
 }
 
-/// CPU time of this process (all threads), from /proc (Linux; 10 ms ticks).
-pub fn cpu_time() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let after = stat.rsplit_once(')')?.1.to_owned();
-            let fields: Vec<u64> = after
-                .split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|f| f.parse().ok())
-                .collect();
-            Some(fields.iter().sum::<u64>())
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 /// Seconds with two decimals.
 pub fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())

@@ -8,6 +8,8 @@
 //! Usage: `cargo bench --bench compress -- <corpus.tar> [runs] [--only=<name part>]`. Under
 //! `cargo test` (no `--bench` argument) it does nothing.
 
+#[path = "cpu.rs"]
+mod cpu;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,25 +37,6 @@ struct Row {
     size: u64,
 }
 
-/// CPU time of this process and its waited-for children, from /proc (Linux; 100 ticks/s).
-/// Wall time on a shared machine says as much about the neighbours as about the encoder.
-fn cpu_time() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let after = stat.rsplit_once(')')?.1.to_owned();
-            let fields: Vec<u64> = after
-                .split_whitespace()
-                .skip(11)
-                .take(4)
-                .filter_map(|f| f.parse().ok())
-                .collect();
-            Some(fields.iter().sum::<u64>())
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 /// The fastest of `runs` runs: (wall time, CPU time, compressed size).
 fn best_of(
     runs: usize,
@@ -61,9 +44,12 @@ fn best_of(
 ) -> Result<(Duration, Duration, u64), String> {
     let mut best: Option<(Duration, Duration, u64)> = None;
     for _ in 0..runs {
-        let (start, cpu_start) = (Instant::now(), cpu_time());
+        let (start, cpu_start) = (Instant::now(), cpu::cpu_time(true));
         let size = f()?;
-        let (time, cpu) = (start.elapsed(), cpu_time().saturating_sub(cpu_start));
+        let (time, cpu) = (
+            start.elapsed(),
+            cpu::cpu_time(true).saturating_sub(cpu_start),
+        );
         if best.is_none_or(|(t, _, _)| time < t) {
             best = Some((time, cpu, size));
         }

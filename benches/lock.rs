@@ -12,6 +12,8 @@
 //! Prints markdown tables of median and minimum wall times. Under `cargo test` (no `--bench`
 //! argument) it does nothing.
 
+#[path = "cpu.rs"]
+mod cpu;
 use std::hint::black_box;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -53,28 +55,9 @@ struct Timing {
     cpu: Duration,
 }
 
-/// CPU time of this process (all threads) and its waited-for children, from /proc (Linux;
-/// 100 ticks/s, so only meaningful summed over many runs).
-fn cpu_time() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let after = stat.rsplit_once(')')?.1.to_owned();
-            let fields: Vec<u64> = after
-                .split_whitespace()
-                .skip(11)
-                .take(4)
-                .filter_map(|f| f.parse().ok())
-                .collect();
-            Some(fields.iter().sum::<u64>())
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> Timing {
     black_box(f());
-    let cpu_start = cpu_time();
+    let cpu_start = cpu::cpu_time(true);
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
             let start = Instant::now();
@@ -82,7 +65,7 @@ fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> Timing {
             start.elapsed()
         })
         .collect();
-    let cpu = cpu_time().saturating_sub(cpu_start) / runs as u32;
+    let cpu = cpu::cpu_time(true).saturating_sub(cpu_start) / runs as u32;
     times.sort();
     Timing {
         median: times[runs / 2],
