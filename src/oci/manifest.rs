@@ -100,17 +100,7 @@ pub struct Manifest {
 impl Manifest {
     /// Parses a manifest and checks its schema version.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        let manifest: Self = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            kind: "image manifest",
-            source,
-        })?;
-        if manifest.schema_version != 2 {
-            return Err(Error::SchemaVersion {
-                kind: "image manifest",
-                version: manifest.schema_version,
-            });
-        }
-        Ok(manifest)
+        parse_versioned(bytes, "image manifest", |m: &Self| m.schema_version)
     }
 
     /// The artifact type a referrers list gives this manifest: `artifactType`, else the config's
@@ -148,17 +138,21 @@ pub struct Index {
 impl Index {
     /// Parses an index and checks its schema version.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        let index: Self = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            kind: "image index",
-            source,
-        })?;
-        if index.schema_version != 2 {
-            return Err(Error::SchemaVersion {
-                kind: "image index",
-                version: index.schema_version,
-            });
-        }
-        Ok(index)
+        parse_versioned(bytes, "image index", |i: &Self| i.schema_version)
+    }
+}
+
+/// Parses a manifest-shaped document of `kind` and checks that its schema version is 2.
+fn parse_versioned<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    kind: &'static str,
+    version: impl Fn(&T) -> u32,
+) -> Result<T, Error> {
+    let document: T =
+        serde_json::from_slice(bytes).map_err(|source| Error::Json { kind, source })?;
+    match version(&document) {
+        2 => Ok(document),
+        version => Err(Error::SchemaVersion { kind, version }),
     }
 }
 
