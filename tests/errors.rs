@@ -420,11 +420,7 @@ fn cosign(dir: &Path, args: &[&str], password: &str) -> Run {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run cosign-rebuild");
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// A writable copy of apko's golden layout (no attestation), as `oci:DIR`, and a key pair
@@ -713,8 +709,9 @@ fn generate_key_pair_without_a_terminal_keeps_the_existing_key() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cosign.key"), "an older key").unwrap();
     let run = cosign(dir.path(), &["generate-key-pair"], PASSWORD);
-    fails_with_prompt(
+    fails(
         &run,
+        1,
         &[
             "File cosign.key already exists. Overwrite?",
             "error: user declined the prompt",
@@ -726,18 +723,6 @@ fn generate_key_pair_without_a_terminal_keeps_the_existing_key() {
         "an older key"
     );
     assert!(!dir.path().join("cosign.pub").exists(), "nothing written");
-}
-
-/// Like [`fails`] with status 1, for a command that asked a question on stderr first.
-fn fails_with_prompt(run: &Run, says: &[&str]) {
-    assert_eq!(run.status, 1, "stderr:\n{}", run.stderr);
-    for text in says {
-        assert!(
-            run.stderr.contains(text),
-            "stderr lacks {text:?}:\n{}",
-            run.stderr
-        );
-    }
 }
 
 #[test]
