@@ -185,7 +185,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__attest)
-            opts="-y -q -h --predicate --key --type --new-bundle-format --replace --yes --format --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            opts="-y -q -h --predicate --key --type --new-bundle-format --replace --yes --format --output --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,6 +205,10 @@ _cosign__rebuild() {
                     ;;
                 --new-bundle-format)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --format)

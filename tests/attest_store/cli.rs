@@ -462,8 +462,6 @@ fn attest_format_json_reports_what_was_written() {
             "p.json",
             "--key",
             key_path.to_str().unwrap(),
-            "--format",
-            "json",
         ];
         args.extend_from_slice(extra);
         let output = run(dir, &args, Some("123"), b"");
@@ -471,7 +469,7 @@ fn attest_format_json_reports_what_was_written() {
         serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
     };
 
-    let bundle = attest(&[]);
+    let bundle = attest(&["--output", "json"]);
     let fallback = referrers_tag(&subject.digest);
     let index = Index::parse(&store.tagged(&fallback).unwrap().unwrap().bytes).unwrap();
     assert_eq!(index.manifests.len(), 1);
@@ -487,7 +485,13 @@ fn attest_format_json_reports_what_was_written() {
         })
     );
 
-    let legacy = attest(&["--new-bundle-format=false", "--type", "custom"]);
+    let legacy = attest(&[
+        "--new-bundle-format=false",
+        "--type",
+        "custom",
+        "--format",
+        "json",
+    ]);
     let tag = names::attestation_tag(&subject.digest);
     let manifest = store.tagged(&tag).unwrap().unwrap();
     assert_eq!(

@@ -59,7 +59,14 @@ pub struct AttestArgs {
     /// `json`, an object with the `image` (`oci:DIR` or the repository), `subject` (the image
     /// digest), `predicate_type`, `attestation` (the manifest written), `format` (`bundle` or
     /// `legacy`) and `tag` (null when the registry's referrers API lists the referrer).
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Output::Text)]
+    /// (`--format` as for `build`, whose `--output` is the destination.)
+    #[arg(
+        long = "output",
+        visible_alias = "format",
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = Output::Text
+    )]
     pub format: Output,
     /// Registry options.
     #[command(flatten)]
