@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use super::Outcome;
-use super::diff::Output;
+use super::build::Report;
 use super::keys;
 use crate::attest::key;
 use crate::attest::statement::{
@@ -65,9 +65,9 @@ pub struct AttestArgs {
         visible_alias = "format",
         value_enum,
         value_name = "FORMAT",
-        default_value_t = Output::Text
+        default_value_t = Report::Text
     )]
-    pub format: Output,
+    pub format: Report,
     /// Registry options.
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -243,7 +243,7 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         subject.digest,
         attached.manifest.digest
     );
-    if args.format == Output::Json {
+    if args.format == Report::Json {
         let report = serde_json::json!({
             "image": store.name(),
             "subject": subject.digest.to_string(),

@@ -12,7 +12,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use super::Outcome;
-use super::diff::Output;
 use crate::build::image::{SourceDate, time};
 use crate::build::pipeline::{self, Packages, Progress, Request};
 use crate::cli::registry::RegistryArgs;
@@ -51,14 +50,24 @@ pub struct BuildArgs {
     /// digest (`index`), `output`, each platform's image (`images`: `platform`,
     /// `architecture`, `digest`) and `locked_out` (the file written, or null). (`--output` is
     /// the destination, as for apko.)
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Output::Text)]
-    pub format: Output,
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Report::Text)]
+    pub format: Report,
     /// Resolution options.
     #[command(flatten)]
     pub resolve: ResolveArgs,
     /// Registry options.
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// What a command that writes something reports on stdout (`build`, `attest`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Report {
+    /// The command's usual text.
+    #[default]
+    Text,
+    /// One JSON object describing what was written.
+    Json,
 }
 
 /// Why the command failed.
@@ -235,8 +244,8 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
     }
     progress.finish();
     let report = match args.format {
-        Output::Text => built.digest().to_string(),
-        Output::Json => json_report(args, &built).to_string(),
+        Report::Text => built.digest().to_string(),
+        Report::Json => json_report(args, &built).to_string(),
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{report}")
