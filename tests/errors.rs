@@ -759,7 +759,18 @@ fn audit_platform_missing_from_the_index_lists_the_platforms() {
                 "platform linux/s390x is not in {} (it has: linux/amd64, linux/arm64)",
                 signed.image()
             ),
-            "hint: pass one of the image's platforms to --platform",
+            "hint: pass one of the platforms it has to --platform",
+        ],
+    );
+    let image = signed.image();
+    let diff = signed.run(&["diff", &image, &image, "--platform", "linux/s390x"]);
+    fails(
+        &diff,
+        1,
+        &[
+            &format!("platform linux/s390x is not in the b image {image}"),
+            "(it has: linux/amd64, linux/arm64)",
+            "hint: pass one of the platforms it has to --platform",
         ],
     );
 }

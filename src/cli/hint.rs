@@ -177,8 +177,8 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
     );
     if platform_missing {
         return Some(Some(
-            "pass one of the image's platforms to --platform, or leave --platform out to \
-             rebuild them all"
+            "pass one of the platforms it has to --platform, or leave --platform out for all \
+             of them"
                 .into(),
         ));
     }
