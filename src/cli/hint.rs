@@ -5,8 +5,9 @@
 //! it names. The chain is searched from the outermost error to the innermost cause and the
 //! innermost advice wins: it is the most specific. A value wrapped with
 //! `#[error(transparent)]` never appears in a `source()` chain, only its causes do; a command
-//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has),
-//! or wraps it as a `#[source]` instead.
+//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has;
+//! `cosign-rebuild`'s command errors have theirs in `command_hint`), or wraps it as a
+//! `#[source]` instead.
 //!
 //! Not for: printing (`cli::print_chain`) or the errors themselves (each module's `Error`).
 
