@@ -185,7 +185,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__attest)
-            opts="-y -q -h --predicate --key --type --new-bundle-format --replace --yes --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            opts="-y -q -h --predicate --key --type --new-bundle-format --replace --yes --format --output --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,6 +205,14 @@ _cosign__rebuild() {
                     ;;
                 --new-bundle-format)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --registry-config)
@@ -227,7 +235,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__build)
-            opts="-o -q -h --lockfile --output --annotations --source-date-epoch --locked-out --arch --offline --cache-dir --include-paths --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            opts="-o -q -h --lockfile --output --annotations --source-date-epoch --locked-out --format --arch --offline --cache-dir --include-paths --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +263,10 @@ _cosign__rebuild() {
                     ;;
                 --locked-out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --arch)

@@ -98,6 +98,8 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s 
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l annotations -d 'Annotations for the index and images, over the configured ones (repeatable or comma-separated)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l source-date-epoch -d 'Pin the creation time to these Unix seconds, as the `SOURCE_DATE_EPOCH` environment variable does (which is read when this option is absent)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l locked-out -d 'Also write the locked configuration the build used (the image-configuration predicate) to FILE: YAML for `.yaml`/`.yml`, otherwise JSON' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l format -d 'What stdout reports: `text`, the image index digest; `json`, an object with the index digest (`index`), `output`, each platform\'s image (`images`: `platform`, `architecture`, `digest`) and `locked_out` (the file written, or null). (`--output` is the destination, as for apko.)' -r -f -a "text\t'The command\'s usual text'
+json\t'One JSON object describing what was written'"
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l arch -d 'Architectures to resolve (repeatable or comma-separated; `all`, `host`, or names such as x86_64, aarch64, amd64, arm64). They are de-duplicated and sorted. Default: the configuration\'s `archs`, else all architectures' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l cache-dir -d 'Download cache directory (default: the user cache directory\'s `receipts/apk`)' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l include-paths -d 'Directories searched for the configuration file (and the base image) when it is not in the working directory (repeatable or comma-separated)' -r -F
@@ -108,12 +110,14 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l 
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l predicate -d 'The predicate: a JSON object (or YAML mapping)' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l key -d 'The signing key (cosign\'s encrypted format or PKCS#8); its password comes from COSIGN_PASSWORD, a terminal prompt or stdin' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l type -d 'The predicate type: a URI or one of cosign\'s short names (custom, slsaprovenance, …)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l new-bundle-format -d 'Store a Sigstore bundle as an OCI referrer (true, cosign v3\'s default) or the legacy `sha256-<hex>.att` manifest (false)' -r -f -a "true\t''
 false\t''"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l output -l format -d 'What stdout reports: `text`, nothing (the summary goes to stderr, as cosign\'s does); `json`, an object with the `image` (`oci:DIR` or the repository), `subject` (the image digest), `predicate_type`, `attestation` (the manifest written), `format` (`bundle` or `legacy`) and `tag` (null when the registry\'s referrers API lists the referrer). (`--format` as for `build`, whose `--output` is the destination.)' -r -f -a "text\t'The command\'s usual text'
+json\t'One JSON object describing what was written'"
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l registry-username -d 'User name for every registry (with --registry-password)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l registry-password -d 'Password for every registry (with --registry-username)' -r
@@ -122,7 +126,7 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l allow-http-registry -l plain-http -d 'Reach every registry over plain HTTP (loopback registries always are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l allow-insecure-registry -l insecure -d 'Accept any TLS certificate from registries'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s h -l help -d 'Print help'

@@ -474,3 +474,69 @@ fn a_base_image_without_a_lock_file_is_refused_as_apko_refuses_it() {
     let stderr = failed_build(&dir, &["testdata/image_on_top.apko.yaml"]);
     assert!(stderr.contains("needs --lockfile"), "{stderr}");
 }
+
+#[test]
+fn format_json_reports_the_index_each_platform_and_the_locked_file() {
+    let dir = upstream_dir();
+    let golden = dir.join("testdata/golden");
+    let out = tempfile::tempdir().expect("out dir");
+    let layout_arg = oci(&out.path().join("layout"));
+    let locked = out.path().join("locked.json");
+    let locked_arg = locked.display().to_string();
+    let mut args = vec![
+        "testdata/apko.yaml",
+        "--lockfile",
+        "testdata/apko.lock.json",
+        "--output",
+        &layout_arg,
+        "--locked-out",
+        &locked_arg,
+        "--format",
+        "json",
+    ];
+    args.extend(TITLE_VENDOR);
+    let output = build(&dir, &args, None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    // apko's index lists each platform's manifest: the report names the same.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(golden.join("index.json")).expect("golden index"))
+            .expect("golden index parses");
+    let images: Vec<serde_json::Value> = index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|manifest| {
+            let platform = &manifest["platform"];
+            let architecture = match platform["architecture"].as_str() {
+                Some("amd64") => "x86_64",
+                Some("arm64") => "aarch64",
+                other => panic!("unexpected golden platform {other:?}"),
+            };
+            serde_json::json!({
+                "platform": format!(
+                    "{}/{}",
+                    platform["os"].as_str().unwrap(),
+                    platform["architecture"].as_str().unwrap()
+                ),
+                "architecture": architecture,
+                "digest": manifest["digest"],
+            })
+        })
+        .collect();
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "index": UPSTREAM_DIGEST,
+            "output": layout_arg,
+            "images": images,
+            "locked_out": locked_arg,
+        })
+    );
+    assert!(locked.is_file(), "the locked configuration was written");
+}

@@ -1,6 +1,6 @@
-//! Mistakes people make, and what they are told: each case triggers one with today's commands
-//! (or the library call a command will make), and checks that the message says what happened,
-//! to what, and what to do about it.
+//! Mistakes people make, and what they are told: each case triggers one through `oras-lock` or
+//! `cosign-rebuild` (a few through the library call a command makes), and checks the exit status
+//! and that the message says what happened, to what, and what to do about it.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -401,4 +401,376 @@ fn existing_key_file_is_not_replaced_and_says_what_to_do() {
         "an older key"
     );
     assert!(!dir.path().join("cosign.pub").exists(), "nothing written");
+}
+
+// The same mistakes through `cosign-rebuild`, as a person typing its commands meets them.
+
+const PASSWORD: &str = "errors-test";
+
+/// Runs `cosign-rebuild ARGS` in `dir` with `COSIGN_PASSWORD`, no Docker config and an empty
+/// standard input (no terminal to answer a question on).
+fn cosign(dir: &Path, args: &[&str], password: &str) -> Run {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"))
+        .args(args)
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", password)
+        .env("DOCKER_CONFIG", dir.join("no-docker-config"))
+        .env("HOME", dir.join("home"))
+        .env_remove("SOURCE_DATE_EPOCH")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run cosign-rebuild");
+    Run::from(output)
+}
+
+/// A writable copy of apko's golden layout (no attestation), as `oci:DIR`, and a key pair
+/// `signer` beside it.
+struct Signed {
+    dir: tempfile::TempDir,
+    image: crate::rebuild::fixture::Fixture,
+}
+
+impl Signed {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let run = cosign(
+            dir.path(),
+            &["generate-key-pair", "--output-key-prefix", "signer"],
+            PASSWORD,
+        );
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        Signed {
+            dir,
+            image: crate::rebuild::fixture::Fixture::golden(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn image(&self) -> String {
+        self.image.reference()
+    }
+
+    /// Attests `predicate` (JSON text) to the image, with `extra` flags.
+    fn attest(&self, predicate: &str, extra: &[&str]) {
+        let file = self.path().join("predicate.json");
+        std::fs::write(&file, predicate).unwrap();
+        let file = file.display().to_string();
+        let image = self.image();
+        let mut args = vec![
+            "attest",
+            &image,
+            "--predicate",
+            &file,
+            "--key",
+            "signer.key",
+        ];
+        args.extend_from_slice(extra);
+        let run = cosign(self.path(), &args, PASSWORD);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        cosign(self.path(), args, PASSWORD)
+    }
+
+    /// `verify IMAGE --key PUB --insecure-ignore-tlog EXTRA…`.
+    fn verify(&self, public: &str, extra: &[&str]) -> Run {
+        let image = self.image();
+        let mut args = vec!["verify", &image, "--key", public, "--insecure-ignore-tlog"];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// The audit, `IMAGE --key PUB --insecure-ignore-tlog --cache-dir cache EXTRA…`.
+    fn audit(&self, public: &str, extra: &[&str]) -> Run {
+        let image = self.image();
+        let mut args = vec![
+            image.as_str(),
+            "--key",
+            public,
+            "--insecure-ignore-tlog",
+            "--cache-dir",
+            "cache",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+/// A minimal apko configuration over one repository.
+fn predicate(repository: &str) -> String {
+    format!(
+        r#"{{"contents":{{"repositories":["{repository}"],"keyring":[],"packages":["hello=1.0-r0"]}},"archs":["x86_64"]}}"#
+    )
+}
+
+#[test]
+fn attest_with_the_wrong_password_names_the_key_and_the_variable() {
+    let signed = Signed::new();
+    let image = signed.image();
+    std::fs::write(signed.path().join("p.json"), "{}").unwrap();
+    let run = cosign(
+        signed.path(),
+        &[
+            "attest",
+            &image,
+            "--predicate",
+            "p.json",
+            "--key",
+            "signer.key",
+        ],
+        "not the password",
+    );
+    fails(
+        &run,
+        1,
+        &[
+            "cannot load the signing key signer.key",
+            "cannot decrypt the private key: wrong password",
+            "hint: give the password the key was created with (COSIGN_PASSWORD",
+        ],
+    );
+}
+
+#[test]
+fn registry_auth_denied_through_download_and_verify_says_how_to_log_in() {
+    let server = Server::start_with_basic_auth();
+    let signed = Signed::new();
+    let image = server.repository("app:1");
+    let login = format!("hint: log in (docker login {}", server.host());
+    for args in [
+        vec!["download", image.as_str()],
+        vec![
+            "verify",
+            image.as_str(),
+            "--key",
+            "signer.pub",
+            "--insecure-ignore-tlog",
+        ],
+    ] {
+        let run = signed.run(&args);
+        fails(
+            &run,
+            1,
+            &[
+                "HTTP 401 unauthorized by registry",
+                &login,
+                "--registry-username and --registry-password",
+            ],
+        );
+    }
+}
+
+#[test]
+fn unreachable_registry_through_verify_and_the_audit_names_the_address() {
+    let signed = Signed::new();
+    let image = format!("127.0.0.1:{}/app:1", closed_port());
+    let url = format!("http://{}/v2/", image.trim_end_matches("/app:1"));
+    for args in [
+        vec![
+            "verify",
+            &image,
+            "--key",
+            "signer.pub",
+            "--insecure-ignore-tlog",
+        ],
+        vec![&image, "--key", "signer.pub", "--insecure-ignore-tlog"],
+    ] {
+        let run = signed.run(&args);
+        fails(
+            &run,
+            1,
+            &[
+                &format!("{url}: request failed"),
+                "Connection refused",
+                "hint: check the registry's host and port and that it is running",
+                "--allow-http-registry",
+            ],
+        );
+    }
+}
+
+#[test]
+fn bad_image_reference_on_the_command_line_shows_the_expected_form() {
+    let signed = Signed::new();
+    for (args, says) in [
+        (
+            vec![
+                "verify",
+                "registry.example/App:1",
+                "--key",
+                "signer.pub",
+                "--insecure-ignore-tlog",
+            ],
+            "repository \"App\" may only contain a-z, 0-9",
+        ),
+        (
+            vec!["https://registry.example/app:1", "--key", "signer.pub"],
+            "must not contain a URL scheme",
+        ),
+        (
+            vec!["download", "registry.example/app@sha256:abc"],
+            "reference \"registry.example/app@sha256:abc\"",
+        ),
+    ] {
+        let run = signed.run(&args);
+        fails(
+            &run,
+            1,
+            &[
+                "invalid image reference",
+                says,
+                "hint: write an image as [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST]",
+            ],
+        );
+    }
+}
+
+#[test]
+fn image_without_attestation_says_nothing_was_found_and_how_to_attest() {
+    let signed = Signed::new();
+    let root = signed.image.root().to_string();
+    let verify = signed.verify("signer.pub", &[]);
+    let audit = signed.audit("signer.pub", &[]);
+    for run in [&verify, &audit] {
+        fails(
+            run,
+            1,
+            &[
+                &format!("no matching attestations: no attestations found for {root}"),
+                "hint: attest the image first: cosign-rebuild attest IMAGE --predicate FILE --key",
+            ],
+        );
+    }
+    assert!(
+        audit.stderr.contains("nothing was rebuilt"),
+        "{}",
+        audit.stderr
+    );
+}
+
+#[test]
+fn wrong_public_key_fails_before_anything_is_built() {
+    let signed = Signed::new();
+    signed.attest(&predicate("http://127.0.0.1:9/repo"), &[]);
+    let other = signed.run(&["generate-key-pair", "--output-key-prefix", "other"]);
+    assert_eq!(other.status, 0, "{}", other.stderr);
+    let says = [
+        "no matching attestations: bundle sha256:",
+        "DSSE signature check failed",
+        "hint: check that --key is the public key of the pair that signed the attestation",
+    ];
+    fails(&signed.verify("other.pub", &[]), 1, &says);
+
+    let kept = signed.path().join("rebuilt");
+    let kept_text = kept.display().to_string();
+    let audit = signed.audit("other.pub", &["--keep", &kept_text]);
+    fails(&audit, 1, &says);
+    assert!(
+        audit.stderr.contains("nothing was rebuilt"),
+        "{}",
+        audit.stderr
+    );
+    assert!(!audit.stderr.contains("rebuilding"), "{}", audit.stderr);
+    assert!(!kept.exists(), "nothing built");
+    assert!(!signed.path().join("cache").exists(), "nothing downloaded");
+}
+
+#[test]
+fn attestation_of_another_type_lists_the_types_found() {
+    let signed = Signed::new();
+    signed.attest("{}", &["--type", "custom"]);
+    fails(
+        &signed.verify("signer.pub", &["--type", "slsaprovenance"]),
+        1,
+        &[
+            "none of the attestations matched the predicate type: https://slsa.dev/provenance/v0.2, \
+             found: https://cosign.sigstore.dev/attestation/v1",
+            "hint: pass --type with one of the types found",
+        ],
+    );
+    fails(
+        &signed.audit("signer.pub", &[]),
+        1,
+        &[
+            "none of the attestations matched the predicate type: https://apko.dev/image-configuration, \
+             found: https://cosign.sigstore.dev/attestation/v1",
+            "hint: attest the locked configuration as https://apko.dev/image-configuration",
+            "nothing was rebuilt",
+        ],
+    );
+}
+
+#[test]
+fn generate_key_pair_without_a_terminal_keeps_the_existing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cosign.key"), "an older key").unwrap();
+    let run = cosign(dir.path(), &["generate-key-pair"], PASSWORD);
+    fails(
+        &run,
+        1,
+        &[
+            "File cosign.key already exists. Overwrite?",
+            "error: user declined the prompt",
+            "hint: keep using the existing key, or move it away",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("cosign.key")).unwrap(),
+        "an older key"
+    );
+    assert!(!dir.path().join("cosign.pub").exists(), "nothing written");
+}
+
+#[test]
+fn unreachable_repository_during_the_audit_names_its_url() {
+    let signed = Signed::new();
+    let repository = format!("http://127.0.0.1:{}/repo", closed_port());
+    signed.attest(&predicate(&repository), &[]);
+    let run = signed.audit("signer.pub", &[]);
+    fails(
+        &run,
+        1,
+        &[
+            &format!(
+                "cannot rebuild {} from its attested configuration",
+                signed.image()
+            ),
+            &format!("index of repository {repository} for x86_64"),
+            &format!("{repository}/x86_64/APKINDEX.tar.gz: request failed"),
+            "hint: check the URL and the network",
+        ],
+    );
+}
+
+#[test]
+fn audit_platform_missing_from_the_index_lists_the_platforms() {
+    let signed = Signed::new();
+    signed.attest(&predicate("http://127.0.0.1:9/repo"), &[]);
+    let run = signed.audit("signer.pub", &["--platform", "linux/s390x"]);
+    fails(
+        &run,
+        1,
+        &[
+            &format!(
+                "platform linux/s390x is not in {} (it has: linux/amd64, linux/arm64)",
+                signed.image()
+            ),
+            "hint: pass one of the platforms it has to --platform",
+        ],
+    );
+    let image = signed.image();
+    let diff = signed.run(&["diff", &image, &image, "--platform", "linux/s390x"]);
+    fails(
+        &diff,
+        1,
+        &[
+            &format!("platform linux/s390x is not in the b image {image}"),
+            "(it has: linux/amd64, linux/arm64)",
+            "hint: pass one of the platforms it has to --platform",
+        ],
+    );
 }

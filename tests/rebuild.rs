@@ -6,5 +6,5 @@
 mod audit;
 mod cli;
 mod compare;
-mod fixture;
+pub(crate) mod fixture;
 mod registry;

@@ -5,8 +5,9 @@
 //! it names. The chain is searched from the outermost error to the innermost cause and the
 //! innermost advice wins: it is the most specific. A value wrapped with
 //! `#[error(transparent)]` never appears in a `source()` chain, only its causes do; a command
-//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has),
-//! or wraps it as a `#[source]` instead.
+//! error that wraps a library error that way gets an arm in `one` (as `oras_lock::Error` has;
+//! `cosign-rebuild`'s command errors have theirs in `command_hint`), or wraps it as a
+//! `#[source]` instead.
 //!
 //! Not for: printing (`cli::print_chain`) or the errors themselves (each module's `Error`).
 
@@ -41,6 +42,9 @@ fn downcast<'a, T: Error + 'static>(error: &'a (dyn Error + 'static)) -> Option<
 /// The advice for this error alone, looking through transparent wrappers (whose own value never
 /// appears in a `source()` chain).
 fn one(error: &(dyn Error + 'static)) -> Option<String> {
+    if let Some(hint) = command_hint(error) {
+        return hint;
+    }
     if let Some(error) = downcast::<super::oras_lock::Error>(error) {
         return match error {
             super::oras_lock::Error::Lock(inner) => for_error(inner),
@@ -111,6 +115,101 @@ fn one(error: &(dyn Error + 'static)) -> Option<String> {
         );
     }
     None
+}
+
+/// `cosign-rebuild`'s command errors: most wrap a library error transparently, so the library
+/// error is reached here rather than through `source()`. `None` when `error` is none of them;
+/// `Some(None)` when it is one without advice.
+fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
+    use super::cosign_rebuild::{self as cr, attest, audit, download, keys, verify};
+    if let Some(error) = downcast::<cr::Error>(error) {
+        return Some(match error {
+            cr::Error::Build(inner) => for_error(inner),
+            cr::Error::Attest(inner) => for_error(inner),
+            cr::Error::Keys(inner) => for_error(inner),
+            cr::Error::Download(inner) => for_error(inner),
+            cr::Error::Verify(inner) => for_error(inner),
+            cr::Error::Audit(inner) => for_error(inner),
+            cr::Error::Diff(inner) => for_error(inner),
+            cr::Error::Plugin(inner) => for_error(inner),
+            cr::Error::Assets(inner) => for_error(inner),
+        });
+    }
+    if let Some(error) = downcast::<attest::Error>(error) {
+        return Some(match error {
+            attest::Error::Password(inner) => for_error(inner),
+            _ => None,
+        });
+    }
+    if let Some(error) = downcast::<keys::Error>(error) {
+        return Some(match error {
+            keys::Error::Declined => Some(
+                "keep using the existing key, or move it away before generating a new pair (the \
+                 overwrite question is answered on standard input: y replaces it)"
+                    .into(),
+            ),
+            keys::Error::Key(inner) => for_error(inner),
+            _ => None,
+        });
+    }
+    if let Some(error) = downcast::<download::Error>(error) {
+        return Some(match error {
+            download::Error::Store(inner) => for_error(inner),
+            download::Error::Fetch(inner) => for_error(inner),
+            _ => None,
+        });
+    }
+    if let Some(error) = downcast::<verify::Error>(error) {
+        return Some(match error {
+            verify::Error::Store(inner) => for_error(inner),
+            verify::Error::Image(inner) => for_error(inner),
+            _ => None,
+        });
+    }
+    if let Some(error) = downcast::<crate::attest::verify::image::Error>(error) {
+        return Some(image_hint(error));
+    }
+    let platform_missing = matches!(
+        downcast::<audit::Error>(error),
+        Some(audit::Error::PlatformMissing { .. })
+    ) || matches!(
+        downcast::<crate::rebuild::Error>(error),
+        Some(crate::rebuild::Error::PlatformMissing { .. })
+    );
+    if platform_missing {
+        return Some(Some(
+            "pass one of the platforms it has to --platform, or leave --platform out for all \
+             of them"
+                .into(),
+        ));
+    }
+    None
+}
+
+fn image_hint(error: &crate::attest::verify::image::Error) -> Option<String> {
+    use crate::attest::statement::APKO_IMAGE_CONFIGURATION;
+    use crate::attest::verify::image::Error;
+    match error {
+        Error::Fetch(inner) => for_error(inner),
+        Error::NoneFound { .. } => Some(format!(
+            "attest the image first: cosign-rebuild attest IMAGE --predicate FILE --key \
+             cosign.key (cosign attest works too); the audit needs a {APKO_IMAGE_CONFIGURATION} \
+             attestation of the locked configuration"
+        )),
+        Error::NoneVerified { .. } => Some(
+            "check that --key is the public key of the pair that signed the attestation \
+             (keyless: that --certificate-identity and --certificate-oidc-issuer name its signer)"
+                .into(),
+        ),
+        Error::PredicateType { wanted, .. } if wanted == APKO_IMAGE_CONFIGURATION => Some(format!(
+            "attest the locked configuration as {wanted}: cosign-rebuild attest IMAGE \
+             --predicate apko.locked.json --key cosign.key (cosign attest --type {wanted})"
+        )),
+        Error::PredicateType { .. } => Some(
+            "pass --type with one of the types found, or attest the image with the type wanted"
+                .into(),
+        ),
+    }
 }
 
 fn lock_hint(error: &lock::Error) -> Option<String> {

@@ -445,3 +445,64 @@ fn verify_accepts_what_attest_wrote_to_a_registry() {
         );
     }
 }
+
+#[test]
+fn attest_format_json_reports_what_was_written() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let layout = golden_copy(dir);
+    let (key_path, _) = real_key(dir);
+    std::fs::write(dir.join("p.json"), "{}").unwrap();
+    let (store, subject) = open(&format!("oci:{}", layout.display()));
+    let attest = |extra: &[&str]| {
+        let mut args = vec![
+            "attest",
+            "oci:golden",
+            "--predicate",
+            "p.json",
+            "--key",
+            key_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let output = run(dir, &args, Some("123"), b"");
+        assert!(output.status.success(), "{}", describe(&output));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+
+    let bundle = attest(&["--output", "json"]);
+    let fallback = referrers_tag(&subject.digest);
+    let index = Index::parse(&store.tagged(&fallback).unwrap().unwrap().bytes).unwrap();
+    assert_eq!(index.manifests.len(), 1);
+    assert_eq!(
+        bundle,
+        serde_json::json!({
+            "image": "oci:golden",
+            "subject": subject.digest.to_string(),
+            "predicate_type": APKO,
+            "attestation": index.manifests[0].digest.to_string(),
+            "format": "bundle",
+            "tag": fallback,
+        })
+    );
+
+    let legacy = attest(&[
+        "--new-bundle-format=false",
+        "--type",
+        "custom",
+        "--format",
+        "json",
+    ]);
+    let tag = names::attestation_tag(&subject.digest);
+    let manifest = store.tagged(&tag).unwrap().unwrap();
+    assert_eq!(
+        legacy,
+        serde_json::json!({
+            "image": "oci:golden",
+            "subject": subject.digest.to_string(),
+            "predicate_type": CUSTOM,
+            "attestation": Digest::of(&manifest.bytes).to_string(),
+            "format": "legacy",
+            "tag": tag,
+        })
+    );
+}

@@ -18,6 +18,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Run {
+            status: output.status.code().unwrap_or(-1),
+            stdout: output.stdout,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Run {
     /// Standard output as text.
     pub fn text(&self) -> String {
@@ -37,11 +47,7 @@ pub fn oras_lock(dir: &Path, args: &[&str]) -> Run {
         )
         .output()
         .expect("run oras-lock");
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// The committed test-only signing key of `examples/repo/`.

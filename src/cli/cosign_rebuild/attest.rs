@@ -7,9 +7,11 @@
 //!
 //! Not for: the statement, signing and storage themselves ([`crate::attest`]).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use super::Outcome;
+use super::build::Report;
 use super::keys;
 use crate::attest::key;
 use crate::attest::statement::{
@@ -53,6 +55,19 @@ pub struct AttestArgs {
     /// Accepted for cosign compatibility; nothing is asked.
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
+    /// What stdout reports: `text`, nothing (the summary goes to stderr, as cosign's does);
+    /// `json`, an object with the `image` (`oci:DIR` or the repository), `subject` (the image
+    /// digest), `predicate_type`, `attestation` (the manifest written), `format` (`bundle` or
+    /// `legacy`) and `tag` (null when the registry's referrers API lists the referrer).
+    /// (`--format` as for `build`, whose `--output` is the destination.)
+    #[arg(
+        long = "output",
+        visible_alias = "format",
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = Report::Text
+    )]
+    pub format: Report,
     /// Registry options.
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -118,6 +133,9 @@ pub enum Error {
         #[source]
         source: Box<store::Error>,
     },
+    /// Standard output cannot be written.
+    #[error("cannot write to standard output")]
+    Stdout(#[source] std::io::Error),
 }
 
 /// Runs the command.
@@ -225,5 +243,19 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
         subject.digest,
         attached.manifest.digest
     );
+    if args.format == Report::Json {
+        let report = serde_json::json!({
+            "image": store.name(),
+            "subject": subject.digest.to_string(),
+            "predicate_type": predicate_type,
+            "attestation": attached.manifest.digest.to_string(),
+            "format": if args.new_bundle_format { "bundle" } else { "legacy" },
+            "tag": attached.tag,
+        });
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{report}")
+            .and_then(|()| stdout.flush())
+            .map_err(Error::Stdout)?;
+    }
     Ok(Outcome::Done)
 }

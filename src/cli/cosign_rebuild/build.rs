@@ -46,12 +46,28 @@ pub struct BuildArgs {
     /// to FILE: YAML for `.yaml`/`.yml`, otherwise JSON.
     #[arg(long = "locked-out", value_name = "FILE")]
     pub locked_out: Option<PathBuf>,
+    /// What stdout reports: `text`, the image index digest; `json`, an object with the index
+    /// digest (`index`), `output`, each platform's image (`images`: `platform`,
+    /// `architecture`, `digest`) and `locked_out` (the file written, or null). (`--output` is
+    /// the destination, as for apko.)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Report::Text)]
+    pub format: Report,
     /// Resolution options.
     #[command(flatten)]
     pub resolve: ResolveArgs,
     /// Registry options.
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// What a command that writes something reports on stdout (`build`, `attest`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Report {
+    /// The command's usual text.
+    #[default]
+    Text,
+    /// One JSON object describing what was written.
+    Json,
 }
 
 /// Why the command failed.
@@ -227,11 +243,42 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
         output::write_atomically(path, &bytes, output::Mode::Regular).map_err(Box::new)?;
     }
     progress.finish();
+    let report = match args.format {
+        Report::Text => built.digest().to_string(),
+        Report::Json => json_report(args, &built).to_string(),
+    };
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", built.digest())
+    writeln!(stdout, "{report}")
         .and_then(|()| stdout.flush())
         .map_err(Error::Stdout)?;
     Ok(Outcome::Done)
+}
+
+/// The `--format json` report.
+fn json_report(args: &BuildArgs, built: &pipeline::Built) -> serde_json::Value {
+    let images: Vec<serde_json::Value> = built
+        .images
+        .iter()
+        .map(|image| {
+            let platform = image.architecture().oci_platform();
+            let mut name = format!("{}/{}", platform.os, platform.architecture);
+            if let Some(variant) = &platform.variant {
+                name.push('/');
+                name.push_str(variant);
+            }
+            serde_json::json!({
+                "platform": name,
+                "architecture": image.architecture().to_apk(),
+                "digest": image.digest().to_string(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "index": built.digest().to_string(),
+        "output": args.output,
+        "images": images,
+        "locked_out": args.locked_out.as_ref().map(|path| path.display().to_string()),
+    })
 }
 
 fn annotations(values: &[String]) -> Result<BTreeMap<String, String>, Error> {
