@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod cosign_rebuild;
 pub mod hint;
+pub mod image;
 pub mod oras_lock;
 pub mod plugin;
 pub mod progress;

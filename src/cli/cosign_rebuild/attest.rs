@@ -19,7 +19,7 @@ use crate::attest::statement::{
 };
 use crate::attest::store::{self, Format, Signed};
 use crate::cli::registry::RegistryArgs;
-use crate::oci::{Reference, Store, reference, store as oci_store};
+use crate::oci::{Reference, Store, store as oci_store};
 
 /// Options of this command.
 #[derive(Debug, Clone, clap::Args)]
@@ -77,14 +77,8 @@ pub struct AttestArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// IMAGE does not parse.
-    #[error("invalid image reference {image:?}")]
-    Reference {
-        /// The argument.
-        image: String,
-        /// The parser's complaint.
-        #[source]
-        source: reference::Error,
-    },
+    #[error(transparent)]
+    Reference(#[from] crate::cli::image::InvalidImage),
     /// The image cannot be found or its store opened.
     #[error("cannot resolve {image}")]
     Resolve {
@@ -140,10 +134,7 @@ pub enum Error {
 
 /// Runs the command.
 pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
-    let reference = Reference::parse(&args.image).map_err(|source| Error::Reference {
-        image: args.image.clone(),
-        source,
-    })?;
+    let reference = crate::cli::image::parse(&args.image).map_err(Error::from)?;
     let resolve_error = |source| Error::Resolve {
         image: args.image.clone(),
         source: Box::new(source),

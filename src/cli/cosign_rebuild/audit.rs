@@ -89,15 +89,9 @@ pub enum Error {
     /// No IMAGE (clap requires it; kept for callers that build the options themselves).
     #[error("no image to audit")]
     NoImage,
-    /// IMAGE or `--publish` does not parse.
-    #[error("invalid image reference {text:?}")]
-    Reference {
-        /// The argument.
-        text: String,
-        /// Why.
-        #[source]
-        source: Box<oci::reference::Error>,
-    },
+    /// IMAGE does not parse.
+    #[error(transparent)]
+    Reference(#[from] crate::cli::image::InvalidImage),
     /// A registry or layout operation failed.
     #[error("{what} {image}")]
     Store {
@@ -344,10 +338,7 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
 }
 
 fn parse(text: &str) -> Result<Reference, Error> {
-    Reference::parse(text).map_err(|source| Error::Reference {
-        text: text.to_owned(),
-        source: Box::new(source),
-    })
+    crate::cli::image::parse(text).map_err(Error::from)
 }
 
 /// The image-configuration predicate of `root`, verified (or, with `--insecure-skip-verify`,

@@ -7,7 +7,7 @@
 
 use super::Outcome;
 use crate::cli::registry::RegistryArgs;
-use crate::oci::{Reference, Store, reference, store};
+use crate::oci::{Store, store};
 use crate::rebuild::{self, Options};
 
 /// How the result is printed.
@@ -43,15 +43,9 @@ pub struct DiffArgs {
 /// Why the command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An image reference does not parse.
-    #[error("invalid image reference {text:?}")]
-    Reference {
-        /// The argument.
-        text: String,
-        /// The parser's error.
-        #[source]
-        source: reference::Error,
-    },
+    /// IMAGE does not parse.
+    #[error(transparent)]
+    Reference(#[from] crate::cli::image::InvalidImage),
     /// An image cannot be opened or resolved.
     #[error("cannot resolve {image}")]
     Resolve {
@@ -109,10 +103,7 @@ pub fn open(
     image: &str,
     settings: &crate::oci::registry::Settings,
 ) -> Result<(Store, crate::oci::Digest), Error> {
-    let reference = Reference::parse(image).map_err(|source| Error::Reference {
-        text: image.to_owned(),
-        source,
-    })?;
+    let reference = crate::cli::image::parse(image).map_err(Error::from)?;
     let resolve = |source| Error::Resolve {
         image: image.to_owned(),
         source: Box::new(source),

@@ -10,7 +10,7 @@ use crate::attest::bundle::Bundle;
 use crate::attest::dsse::{self, Envelope, EnvelopeForm};
 use crate::attest::fetch::{self, predicate_type_uri};
 use crate::cli::registry::RegistryArgs;
-use crate::oci::{Reference, Store};
+use crate::oci::Store;
 
 /// Options of this command.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,15 +29,9 @@ pub struct DownloadArgs {
 /// Why the command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The image reference is invalid.
-    #[error("{image}: invalid image reference")]
-    Reference {
-        /// The text.
-        image: String,
-        /// The parse error.
-        #[source]
-        source: crate::oci::reference::Error,
-    },
+    /// IMAGE does not parse.
+    #[error(transparent)]
+    Reference(#[from] crate::cli::image::InvalidImage),
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::oci::store::Error),
@@ -70,10 +64,7 @@ fn bundle_type(bundle: &Bundle) -> Option<String> {
 
 /// Runs the command.
 pub fn run(args: &DownloadArgs) -> Result<Outcome, Error> {
-    let reference = Reference::parse(&args.image).map_err(|source| Error::Reference {
-        image: args.image.clone(),
-        source,
-    })?;
+    let reference = crate::cli::image::parse(&args.image).map_err(Error::from)?;
     let store = Store::open(&reference, &args.registry.settings())?;
     let image = fetch::resolve(&store, &reference)?;
     let wanted = args.predicate_type.as_deref().map(predicate_type_uri);

@@ -17,7 +17,7 @@ use crate::attest::verify::{
     self, Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot, image, trust,
 };
 use crate::cli::registry::RegistryArgs;
-use crate::oci::{Reference, Store};
+use crate::oci::Store;
 
 /// Who must have signed: a key or a certificate identity, as cosign spells it.
 #[derive(Debug, Clone, clap::Args)]
@@ -170,15 +170,9 @@ pub enum Error {
     /// Trusted material could not be loaded, or is missing.
     #[error(transparent)]
     Trust(#[from] trust::Error),
-    /// The image reference is invalid.
-    #[error("{image}: invalid image reference")]
-    Reference {
-        /// The text.
-        image: String,
-        /// The parse error.
-        #[source]
-        source: crate::oci::reference::Error,
-    },
+    /// IMAGE does not parse.
+    #[error(transparent)]
+    Reference(#[from] crate::cli::image::InvalidImage),
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::oci::store::Error),
@@ -287,10 +281,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         ignore_tlog: args.insecure_ignore_tlog,
         ignore_sct: args.insecure_ignore_sct,
     };
-    let reference = Reference::parse(&args.image).map_err(|source| Error::Reference {
-        image: args.image.clone(),
-        source,
-    })?;
+    let reference = crate::cli::image::parse(&args.image).map_err(Error::from)?;
     let store = Store::open(&reference, &args.registry.settings())?;
     let verified = image::verify_image(
         &store,
