@@ -76,7 +76,7 @@ fn layout_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if name == "sboms" {
                 continue;
             }
-            if path.is_dir() {
+            if crate::support::is_real_dir(&path) {
                 walk(root, &path, out);
             } else {
                 out.insert(name, std::fs::read(&path).expect("read layout file"));

@@ -174,7 +174,7 @@ fn layout_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if relative == "sboms" {
                 continue;
             }
-            if path.is_dir() {
+            if crate::support::is_real_dir(&path) {
                 pending.push(path);
             } else {
                 files.insert(relative, read(&path));

@@ -891,38 +891,79 @@ fn ld_so_cache_orders_libraries_as_glibc_ldconfig_does() {
 #[test]
 fn ld_so_conf_includes_and_symlinked_directories_as_in_apkos_test() {
     // apko's libroot fixture (Test_GenerateCacheFile), with its symlinks restored from
-    // PROVENANCE.md and its YAML stand-ins for libraries turned into real ELF files.
+    // PROVENANCE.md and its YAML stand-ins for libraries turned into real ELF files. The shared
+    // data may hold the links as real symlinks (as upstream's git does) or as small stand-in
+    // files naming their targets: the test runs on the data as stored and on a copy in the
+    // other form.
     let root = crate::support::data("chainguard-dev/apko/internal/ldso-cache/testdata/libroot");
-    let mut tree = fs::Tree::new();
-    let links = [
-        ("lib", "usr/lib"),
-        ("usr/local/lib", "lib64"),
-        ("usr/local/sdk-v1/lib/libsdk.so", "libsdk.so.1"),
-        ("usr/local/sdk-v1/lib/libsdk.so.1", "libsdk.so.1.2.3"),
-        ("usr/local/sdk-v2/lib/libsdk.so", "libsdk.so.1"),
-        ("usr/local/sdk-v2/lib/libsdk.so.1", "libsdk.so.1.3.1"),
-    ];
+    ld_so_conf_over(&root);
+    let other = tempfile::tempdir().expect("temp");
+    let stored_as_symlinks = std::fs::symlink_metadata(root.join("lib"))
+        .expect("lib")
+        .file_type()
+        .is_symlink();
+    copy_libroot(&root, other.path(), !stored_as_symlinks);
+    ld_so_conf_over(other.path());
+}
+
+const LIBROOT_LINKS: [(&str, &str); 6] = [
+    ("lib", "usr/lib"),
+    ("usr/local/lib", "lib64"),
+    ("usr/local/sdk-v1/lib/libsdk.so", "libsdk.so.1"),
+    ("usr/local/sdk-v1/lib/libsdk.so.1", "libsdk.so.1.2.3"),
+    ("usr/local/sdk-v2/lib/libsdk.so", "libsdk.so.1"),
+    ("usr/local/sdk-v2/lib/libsdk.so.1", "libsdk.so.1.3.1"),
+];
+
+/// Every file of `root` that is not one of the links (symlinks are never followed), by path
+/// relative to `root`.
+fn libroot_files(root: &std::path::Path) -> Vec<(String, std::path::PathBuf)> {
     let mut files = Vec::new();
-    let mut pending = vec![root.clone()];
+    let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
         for item in std::fs::read_dir(&dir).expect("libroot") {
-            let path = item.expect("entry").path();
-            if path.is_dir() {
+            let item = item.expect("entry");
+            let path = item.path();
+            let relative = path
+                .strip_prefix(root)
+                .expect("under libroot")
+                .to_string_lossy()
+                .into_owned();
+            if LIBROOT_LINKS.iter().any(|(link, _)| *link == relative) {
+                continue;
+            }
+            if item.file_type().expect("file type").is_dir() {
                 pending.push(path);
             } else {
-                files.push(path);
+                files.push((relative, path));
             }
         }
     }
-    for path in files {
-        let relative = path
-            .strip_prefix(&root)
-            .expect("under libroot")
-            .to_string_lossy()
-            .into_owned();
-        if links.iter().any(|(l, _)| *l == relative) {
-            continue;
+    files
+}
+
+/// A copy of the libroot fixture with its links as real symlinks or as stand-in files.
+fn copy_libroot(from: &std::path::Path, to: &std::path::Path, symlinks: bool) {
+    for (relative, path) in libroot_files(from) {
+        let target = to.join(&relative);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("dirs");
+        std::fs::copy(&path, &target).expect("copy");
+    }
+    for (link, target) in LIBROOT_LINKS {
+        let at = to.join(link);
+        std::fs::create_dir_all(at.parent().expect("parent")).expect("dirs");
+        if symlinks {
+            std::os::unix::fs::symlink(target, &at).expect("symlink");
+        } else {
+            std::fs::write(&at, target).expect("stand-in");
         }
+    }
+}
+
+fn ld_so_conf_over(root: &std::path::Path) {
+    let mut tree = fs::Tree::new();
+    let links = LIBROOT_LINKS;
+    for (relative, path) in libroot_files(root) {
         let text = std::fs::read_to_string(&path).expect("text");
         let content = if let Some(rest) = text.strip_prefix("machine: 0x3e\nsonames:") {
             let sonames: Vec<&str> = rest

@@ -218,7 +218,7 @@ fn testdata_tar(min_len: usize) -> Vec<u8> {
             .collect();
         entries.sort();
         for path in entries {
-            if path.is_dir() {
+            if crate::support::is_real_dir(&path) {
                 files(&path, out);
             } else if path.is_file() {
                 out.push(path);

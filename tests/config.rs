@@ -829,7 +829,7 @@ fn every_locked_config_entry_round_trips_byte_for_byte() -> TestResult {
 fn lock_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.is_dir() {
+        if crate::support::is_real_dir(&path) {
             lock_files(&path, out)?;
         } else if path.to_string_lossy().ends_with(".lock.json") {
             out.push(path);

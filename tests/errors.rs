@@ -774,3 +774,141 @@ fn audit_platform_missing_from_the_index_lists_the_platforms() {
         ],
     );
 }
+
+// Usage mistakes a cosign user makes (issue 13): each is refused before any work with exit 2,
+// or answered with a hint naming the flag that was missing.
+
+#[test]
+fn an_audit_with_neither_key_nor_identity_is_a_usage_error_naming_both() {
+    let signed = Signed::new();
+    let run = signed.run(&[&signed.image()]);
+    fails(
+        &run,
+        2,
+        &[
+            "say who must have signed the attestation",
+            "--key cosign.pub",
+            "--certificate-identity",
+            "--certificate-oidc-issuer",
+        ],
+    );
+}
+
+#[test]
+fn the_former_insecure_skip_verify_points_to_its_new_name() {
+    let signed = Signed::new();
+    let run = signed.run(&[&signed.image(), "--insecure-skip-verify"]);
+    fails(&run, 2, &["--insecure-skip-attestation-verification"]);
+}
+
+#[test]
+fn a_key_signed_audit_without_insecure_ignore_tlog_is_told_to_pass_it() {
+    let signed = Signed::new();
+    signed.attest(&predicate("./repo"), &[]);
+    let image = signed.image();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"))
+        .args([
+            image.as_str(),
+            "--key",
+            "signer.pub",
+            "--cache-dir",
+            "cache",
+        ])
+        .current_dir(signed.path())
+        .env("DOCKER_CONFIG", signed.path().join("no-docker-config"))
+        .env_remove("SIGSTORE_ROOT_FILE")
+        .env_remove("SIGSTORE_TRUSTED_ROOT")
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    fails(
+        &run,
+        1,
+        &["a key was given", "hint:", "pass --insecure-ignore-tlog"],
+    );
+}
+
+#[test]
+fn an_output_without_registry_or_oci_suggests_the_layout_form() {
+    let dir = case(&["hello"]);
+    let run = cosign(dir.path(), &["build", "apko.yaml", "--output", "out2"], "");
+    fails(
+        &run,
+        2,
+        &[
+            "--output out2 names no registry",
+            "oci:out2",
+            "docker.io/library/out2",
+        ],
+    );
+    assert!(!dir.path().join("out2").exists());
+}
+
+#[test]
+fn bare_cosign_rebuild_lists_its_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = cosign(dir.path(), &[], "");
+    fails(
+        &run,
+        2,
+        &[
+            "Usage:",
+            "build",
+            "attest",
+            "verify",
+            "generate-key-pair",
+            "diff",
+        ],
+    );
+}
+
+#[test]
+fn help_texts_name_what_a_user_needs_and_no_internals() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |run: Run| {
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        String::from_utf8(run.stdout).unwrap()
+    };
+    let keys = help(cosign(dir.path(), &["generate-key-pair", "--help"], ""));
+    assert!(keys.contains("COSIGN_PASSWORD"), "{keys}");
+    let show = help(oras_lock(dir.path(), &["show-packages", "--help"]));
+    assert!(
+        show.contains("`text` (default)") && show.contains("`json`"),
+        "{show}"
+    );
+    let mut texts = vec![
+        help(cosign(dir.path(), &["--help"], "")),
+        help(cosign(dir.path(), &["rebuild", "--help"], "")),
+        help(oras_lock(dir.path(), &["check", "--help"])),
+    ];
+    texts.push(keys);
+    texts.push(show);
+    for text in texts {
+        for internal in ["an `Option`", "receipts::", "only because"] {
+            assert!(!text.contains(internal), "{internal} in:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn quiet_silences_every_line_that_is_not_the_result() {
+    let signed = Signed::new();
+    let run = signed.run(&["-q", "generate-key-pair", "--output-key-prefix", "quiet"]);
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""));
+    signed.attest(&predicate("./repo"), &[]);
+    let run = signed.run(&[
+        "-q",
+        "verify",
+        &signed.image(),
+        "--key",
+        "signer.pub",
+        "--insecure-ignore-tlog",
+        "--type",
+        "https://apko.dev/image-configuration",
+    ]);
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""));
+    assert!(
+        !run.stdout.is_empty(),
+        "the verified envelope is the result"
+    );
+}

@@ -20,6 +20,8 @@ mod errors;
 mod lock;
 mod oci;
 mod plugins;
+mod readme;
 mod rebuild;
 mod registry_auth;
+mod roundtrip;
 mod support;

@@ -18,6 +18,7 @@ pub mod image;
 pub mod layer;
 pub mod layering;
 pub mod pipeline;
+pub mod predicate;
 pub mod rootfs;
 pub mod tar;
 pub mod walk;

@@ -47,7 +47,7 @@ use crate::build::image::{self, Image, Index, SourceDate, time::Pinning};
 use crate::build::layer::{BuiltLayer, LayerSink};
 use crate::build::rootfs::{self, BuildDate, KeyFile, PackageSource, Plan};
 use crate::build::tar::Timestamp;
-use crate::build::{layering, walk};
+use crate::build::{layering, predicate, walk};
 use crate::config::lock::{self as lockfile, Lock};
 use crate::config::{Architecture, ImageConfiguration, LoadedConfiguration};
 use crate::lock::{self, Locker};
@@ -191,6 +191,16 @@ pub enum Error {
     /// A worker thread cannot be started.
     #[error("cannot start a build thread")]
     Thread(#[source] std::io::Error),
+    /// A listed (lock-order) configuration's packages are not one complete closure.
+    #[error("{arch}: package {package}: {reason}")]
+    Listed {
+        /// The APK architecture.
+        arch: String,
+        /// The package.
+        package: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl From<lock::Error> for Error {
@@ -206,6 +216,11 @@ pub enum Packages {
     Resolve,
     /// Install exactly a lock file's packages (apko's `--lockfile`).
     Locked(Box<Lock>),
+    /// Install exactly the configuration's pinned packages, in the order listed, found in its
+    /// repositories: how an audit rebuilds the predicate of a lock-file build
+    /// ([`super::predicate::rebuild_path`]). Each architecture's `/etc/apko.json` holds the list
+    /// as given, as apko's lock-file path writes it.
+    Listed,
 }
 
 /// What to build and how.
@@ -276,6 +291,12 @@ pub enum Progress<'a> {
         /// Bytes in its layers (compressed).
         layer_bytes: u64,
     },
+    /// A rebuild starts again with the creation time pinned to the published one
+    /// ([`super::predicate::rebuild`]).
+    Repinned {
+        /// The published creation time.
+        created: &'a image::GoTime,
+    },
 }
 
 /// A built image index: its images, their blobs (temporary files, removed when this is dropped)
@@ -286,15 +307,29 @@ pub struct Built {
     pub index: Index,
     /// One image per architecture.
     pub images: Vec<Image>,
-    /// The locked `"index"` configuration: what an image-configuration predicate carries. With
-    /// a lock file, its packages are the pins every architecture shares (sorted).
+    /// The locked `"index"` configuration: what an image-configuration predicate carries
+    /// (read it through [`Built::predicate`]). With a lock file, its packages are the lock
+    /// order every architecture shares; when the architectures' orders differ, the pins they
+    /// share, sorted, and [`Built::predicate`] refuses.
     pub locked: ImageConfiguration,
+    /// Why [`Built::locked`] would not reproduce this image (a lock file whose architectures
+    /// install different lists), if so.
+    pub order_mismatch: Option<predicate::OrderMismatch>,
     /// Each architecture's locked configuration (what its `/etc/apko.json` holds, before the
     /// run-as user is resolved).
     pub per_arch: BTreeMap<Architecture, ImageConfiguration>,
 }
 
 impl Built {
+    /// The image-configuration predicate that rebuilds this image (through
+    /// [`predicate::rebuild_path`]), or why there is none.
+    pub fn predicate(&self) -> Result<&ImageConfiguration, predicate::OrderMismatch> {
+        match &self.order_mismatch {
+            Some(mismatch) => Err(mismatch.clone()),
+            None => Ok(&self.locked),
+        }
+    }
+
     /// The index digest: the multi-architecture image's digest.
     pub fn digest(&self) -> Digest {
         self.index.digest
@@ -370,11 +405,11 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         name,
     };
 
-    let (locked, per_arch, images) = match &request.packages {
+    let (locked, order_mismatch, per_arch, images) = match &request.packages {
         Packages::Locked(lock) => {
             let fetcher = Fetcher::new(&settings.fetch).map_err(Error::Fetcher)?;
             let plans = plan_from_lock(name, &loaded, lock, settings, &fetcher)?;
-            let locked = shared_pins(&loaded, &plans, settings);
+            let (locked, mismatch) = lock_predicate(&loaded, &plans, settings);
             let per_arch = plans
                 .iter()
                 .map(|p| (p.arch.clone(), p.locked.clone()))
@@ -384,11 +419,16 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                     .fetch_package_url(&job.url, &settings.working_dir, &job.package)
                     .map_err(|e| Box::new(e) as _)
             })?;
-            (locked, per_arch, images)
+            (locked, mismatch, per_arch, images)
         }
-        Packages::Resolve => {
+        Packages::Resolve | Packages::Listed => {
             let locker = Locker::from_loaded(name, loaded.clone(), settings)?;
-            let result = locker.locked_configuration()?;
+            let listed = matches!(request.packages, Packages::Listed);
+            let result = if listed {
+                listed_configurations(&locker)
+            } else {
+                locker.locked_configuration()?
+            };
             let mut plans = Vec::new();
             let mut resolutions = Vec::new();
             for arch in unique(locker.archs()) {
@@ -402,22 +442,31 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                 })?;
                 let resolution = locker.resolve_world(&arch, &validated.world::<&str>(&[]))?;
                 let keyring = read_keys(locker.fetcher(), &validated, settings)?;
-                let packages = resolution
-                    .packages
-                    .iter()
-                    .enumerate()
+                let order = if listed {
+                    listed_order(&locker, &arch, &locked.contents.packages, &resolution)?
+                } else {
+                    (0..resolution.packages.len()).collect()
+                };
+                let packages = order
+                    .into_iter()
+                    .filter_map(|at| Some((at, resolution.packages.get(at)?)))
                     .map(|(at, resolved)| Job {
                         package: resolved.package.clone(),
                         url: resolved.url.clone(),
                         source: JobSource::Resolved(arch.clone(), at),
                     })
                     .collect();
+                let base = if listed {
+                    read_base(&validated, &arch, settings)?
+                } else {
+                    None
+                };
                 plans.push(ArchPlan {
                     arch: arch.clone(),
                     locked: locked.clone(),
                     keyring,
                     packages,
-                    base: None,
+                    base,
                 });
                 resolutions.push(resolution);
             }
@@ -439,7 +488,7 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                     Err(e) => Err(Box::new(e) as _),
                 }
             })?;
-            (result.index, result.per_arch, images)
+            (result.index, None, result.per_arch, images)
         }
     };
     let index = image::index(&configuration, &images, &request.source_date)?;
@@ -447,6 +496,7 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         index,
         images,
         locked,
+        order_mismatch,
         per_arch,
     })
 }
@@ -578,24 +628,99 @@ fn source_package(error: &lockfile::Error) -> String {
     }
 }
 
-/// The `"index"` configuration of a lock file build: the pins every architecture shares,
-/// sorted as strings (apko's `unify` index list, without the solver's provides).
-fn shared_pins(
+/// The `"index"` configuration of a lock file build: the lock order every architecture
+/// installs ([`predicate::from_lock_orders`]); when they differ, the pins every architecture
+/// shares, sorted, with the reason no predicate reproduces the image.
+fn lock_predicate(
     loaded: &LoadedConfiguration,
     plans: &[ArchPlan],
     settings: &lock::Settings,
-) -> ImageConfiguration {
+) -> (ImageConfiguration, Option<predicate::OrderMismatch>) {
     let archs = chosen_archs(&loaded.configuration, settings);
-    let mut shared: Option<BTreeSet<String>> = None;
-    for plan in plans {
-        let pins: BTreeSet<String> = plan.locked.contents.packages.iter().cloned().collect();
-        shared = Some(match shared {
-            None => pins,
-            Some(before) => before.intersection(&pins).cloned().collect(),
+    let input = lock_input(&loaded.configuration, &archs);
+    let orders = plans
+        .iter()
+        .map(|plan| (&plan.arch, plan.locked.contents.packages.as_slice()));
+    match predicate::from_lock_orders(orders) {
+        Ok(pins) => (input.locked_for(None, pins), None),
+        Err(mismatch) => {
+            let mut shared: Option<BTreeSet<String>> = None;
+            for plan in plans {
+                let pins: BTreeSet<String> =
+                    plan.locked.contents.packages.iter().cloned().collect();
+                shared = Some(match shared {
+                    None => pins,
+                    Some(before) => before.intersection(&pins).cloned().collect(),
+                });
+            }
+            let pins = shared.unwrap_or_default().into_iter().collect();
+            (input.locked_for(None, pins), Some(mismatch))
+        }
+    }
+}
+
+/// The locked configurations of [`Packages::Listed`]: the configuration's list, as given, for
+/// the index and every architecture (apko's `Arch2LockedPackages` of a one-order lock).
+fn listed_configurations(locker: &Locker) -> lock::LockedConfiguration {
+    let input = lock_input(&locker.configuration().configuration, locker.archs());
+    let pins = input.contents.packages.clone();
+    let per_arch = unique(locker.archs())
+        .into_iter()
+        .map(|arch| {
+            let locked = input.locked_for(Some(&arch), pins.clone());
+            (arch.normalised(), locked)
+        })
+        .collect();
+    lock::LockedConfiguration {
+        index: input.locked_for(None, pins),
+        per_arch,
+        missing: BTreeMap::new(),
+    }
+}
+
+/// Positions in `resolution` of the `listed` pins, in the listed order: the packages a lock
+/// file would install, in its order. The pinned world resolves to exactly these (plus a base
+/// image's packages, which are not installed); anything else is an error naming the package.
+fn listed_order(
+    locker: &Locker,
+    arch: &Architecture,
+    listed: &[String],
+    resolution: &lock::ArchResolution<'_>,
+) -> Result<Vec<usize>, Error> {
+    let base = locker.base_image_names(arch);
+    let mut order = Vec::with_capacity(listed.len());
+    for pin in listed {
+        let constraint = crate::apk::constraint::Constraint::parse(pin);
+        let found = resolution.packages.iter().position(|resolved| {
+            resolved.package.name == constraint.name
+                && resolved.package.version == constraint.version
+        });
+        match found {
+            Some(at) if !order.contains(&at) => order.push(at),
+            _ => {
+                return Err(Error::Listed {
+                    arch: arch.to_apk(),
+                    package: pin.clone(),
+                    reason: "not in the resolution of the pinned list",
+                });
+            }
+        }
+    }
+    if let Some((_, extra)) = resolution
+        .packages
+        .iter()
+        .enumerate()
+        .find(|(at, resolved)| {
+            !order.contains(at) && !base.is_some_and(|names| names.contains(&resolved.package.name))
+        })
+    {
+        return Err(Error::Listed {
+            arch: arch.to_apk(),
+            package: format!("{}={}", extra.package.name, extra.package.version),
+            reason: "needed by the listed packages but not listed (the list is not a lock)",
         });
     }
-    lock_input(&loaded.configuration, &archs)
-        .locked_for(None, shared.unwrap_or_default().into_iter().collect())
+    Ok(order)
 }
 
 /// `path` in the working directory, else in the first include path that has it.

@@ -67,6 +67,10 @@ pub enum Command {
     /// `cosign attest` does.
     Attest(attest::AttestArgs),
     /// Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`.
+    ///
+    /// The private key is encrypted with the password in the COSIGN_PASSWORD environment
+    /// variable (as cosign reads it; empty: no password), or typed twice at a terminal when it
+    /// is unset.
     GenerateKeyPair(keys::GenerateKeyPairArgs),
     /// Print IMAGE's attestations, as `cosign download attestation`.
     Download(download::DownloadArgs),
@@ -136,7 +140,28 @@ impl Args {
     /// the audit. Invalid arguments print clap's message and exit with status 2.
     pub fn parse_plugin<I: IntoIterator<Item = OsString>>(args: I) -> Args {
         let args = super::quiet_after_subcommand(args.into_iter().collect(), &Args::command());
-        Args::parse_from(args)
+        if args.len() <= 1 {
+            // Bare `cosign-rebuild`: the commands, not a complaint about a missing IMAGE.
+            eprintln!("{}", Args::command().render_help());
+            std::process::exit(2);
+        }
+        let parsed = Args::parse_from(args);
+        if let Some(message) = parsed.usage_error() {
+            Args::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, message)
+                .exit();
+        }
+        parsed
+    }
+
+    /// A command line clap accepts but that cannot be right (exit 2, before any work).
+    fn usage_error(&self) -> Option<String> {
+        match &self.command {
+            None => audit::usage_error(&self.audit),
+            Some(Command::Rebuild(audit)) => audit::usage_error(audit),
+            Some(Command::Build(build)) => build::usage_error(build),
+            _ => None,
+        }
     }
 }
 
@@ -145,10 +170,10 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
     match args.command {
         Some(Command::Rebuild(audit)) => Ok(audit::run(&audit, args.quiet)?),
         Some(Command::Build(build)) => Ok(build::run(&build, args.quiet)?),
-        Some(Command::Attest(attest)) => Ok(attest::run(&attest)?),
-        Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys)?),
+        Some(Command::Attest(attest)) => Ok(attest::run(&attest, args.quiet)?),
+        Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys, args.quiet)?),
         Some(Command::Download(download)) => Ok(download::run(&download)?),
-        Some(Command::Verify(verify)) => Ok(verify::run(&verify)?),
+        Some(Command::Verify(verify)) => Ok(verify::run(&verify, args.quiet)?),
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
         Some(Command::Diff(diff)) => Ok(diff::run(&diff)?),
         Some(Command::Shim(shim)) => {

@@ -169,6 +169,13 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
     if let Some(error) = downcast::<crate::attest::verify::image::Error>(error) {
         return Some(image_hint(error));
     }
+    if let Some(audit::Error::KeyNeedsTlog { .. }) = downcast::<audit::Error>(error) {
+        return Some(Some(
+            "a key-signed attestation has no transparency-log entry unless it was uploaded: \
+             pass --insecure-ignore-tlog (as with cosign verify-attestation --key)"
+                .into(),
+        ));
+    }
     let platform_missing = matches!(
         downcast::<audit::Error>(error),
         Some(audit::Error::PlatformMissing { .. })

@@ -72,8 +72,10 @@ pub enum Command {
     /// Against a lock file, each architecture is compared, plus the configuration checksum,
     /// keys and repositories; against a locked configuration, its package list is compared with
     /// a fresh index list (shown as architecture `index`) and the rest of the configuration
-    /// with a fresh locked copy. `--format json` prints a stable report documented in the
-    /// `receipts::lock::check` module.
+    /// with a fresh locked copy. `--format json` prints one stable JSON object: `changed`
+    /// (bool), `settings` (`{"setting", "old", "new"}` for checksum, keyring, repositories,
+    /// configuration) and `architectures` (`{"arch", "changes": [{"package", "change", "old",
+    /// "new"}]}`, change one of added, removed, upgraded, downgraded, changed, rebuilt).
     #[command(after_long_help = EXIT_STATUS)]
     Check(CheckArgs),
     /// Print a shell function that makes `oras lock …` run oras-lock (and every other
@@ -139,9 +141,10 @@ pub struct ShowArgs {
     /// using {{.Name}}, {{.Version}} and {{.Source}} (no other template actions).
     #[arg(long, value_name = "FORMAT", default_value = lock::show::DEFAULT_FORMAT)]
     pub format: String,
-    /// `json` prints `{"architectures": [{"arch", "packages": [{"name", "version",
-    /// "source"}]}]}` (install order) on stdout instead of the --format lines and the stderr
-    /// headings.
+    /// What stdout carries: `text` (default), one line per package in the --format chosen,
+    /// with a `packages for <arch>` heading on stderr per architecture when there are several;
+    /// `json`, one object `{"architectures": [{"arch", "packages": [{"name", "version",
+    /// "source"}]}]}` (packages in install order), with no headings.
     #[arg(long, value_enum, value_name = "OUTPUT", default_value = "text")]
     pub output: ReportFormat,
     /// Resolution options.

@@ -3,8 +3,8 @@
 //!
 //! Use: `let progress = Progress::new(args.quiet);`, then `progress.step("resolving …")` before
 //! each phase, `let transfer = progress.bytes("pulling layer", total)` with `transfer.inc(n)`
-//! for byte counts, `progress.warn(…)` for warnings (printed even with `--quiet`, without
-//! tearing a bar), and `progress.finish()` (also done on drop). Colour is used only on a
+//! for byte counts, `progress.warn(…)` for warnings (above any bar; silenced with `--quiet`
+//! like every other line that is not the command's result), and `progress.finish()` (also done on drop). Colour is used only on a
 //! terminal and never when `NO_COLOR` is set (no-color.org). Standard output is never touched:
 //! it carries the commands' data.
 //!
@@ -94,12 +94,13 @@ impl Progress {
         }
     }
 
-    /// Prints `warning: …` on stderr whatever the style, above any bar.
+    /// Prints `warning: …` on stderr above any bar; nothing with `--quiet`.
     pub fn warn(&self, message: impl Display) {
         let line = format!("warning: {message}");
-        match &self.spinner {
-            Some(spinner) => spinner.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+        match (&self.style, &self.spinner) {
+            (Style::Quiet, _) => {}
+            (_, Some(spinner)) => spinner.suspend(|| eprintln!("{line}")),
+            (_, None) => eprintln!("{line}"),
         }
     }
 

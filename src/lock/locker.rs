@@ -191,6 +191,11 @@ impl Locker {
         &self.keys
     }
 
+    /// The names installed in the base image (`contents.baseimage`) for `arch`, if any.
+    pub fn base_image_names(&self, arch: &Architecture) -> Option<&BTreeSet<String>> {
+        self.base_names(arch)
+    }
+
     pub(super) fn base_names(&self, arch: &Architecture) -> Option<&BTreeSet<String>> {
         self.sources(arch).map(|sources| &sources.base_names)
     }

@@ -45,7 +45,8 @@
 //!       "a": LAYER, "b": LAYER,            // absent on the side that has no layer here
 //!       "files": {                         // different layers only, when both tars read
 //!         "added": [ENTRY], "removed": [ENTRY],
-//!         "changed": [{"path": STRING, "fields": [{"field": STRING, "a": STRING, "b": STRING}]}],
+//!         "changed": [{"path": STRING, "fields": [{"field": STRING, "a": STRING, "b": STRING}],
+//!                      "diff": STRING (optional: a unified diff of a small text file)}],
 //!         "orderDiffers": BOOL
 //!       }
 //!     }]

@@ -253,6 +253,9 @@ fn file_lines(out: &mut String, files: &FileDiff, a: &str, b: &str) {
             .map(|f| format!("{} {} → {}", f.field, show(&f.a), show(&f.b)))
             .collect();
         let _ = writeln!(out, "    ~ {}: {}", change.path, fields.join(", "));
+        for line in change.diff.iter().flat_map(|diff| diff.lines()) {
+            let _ = writeln!(out, "      {line}");
+        }
     }
     if files.is_empty() && files.order_differs {
         let _ = writeln!(out, "    same files, in a different order");

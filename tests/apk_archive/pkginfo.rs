@@ -364,7 +364,7 @@ fn collect_apks(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         .collect();
     entries.sort();
     for path in entries {
-        if path.is_dir() {
+        if crate::support::is_real_dir(&path) {
             collect_apks(&path, out);
         } else if path.extension().is_some_and(|e| e == "apk") {
             out.push(path);

@@ -53,7 +53,7 @@ fn copy_dir(from: &Path, to: &Path) {
         let entry = entry.unwrap();
         let path = entry.path();
         let target = to.join(entry.file_name());
-        if path.is_dir() {
+        if crate::support::is_real_dir(&path) {
             copy_dir(&path, &target);
         } else {
             std::fs::write(&target, std::fs::read(&path).unwrap()).unwrap();

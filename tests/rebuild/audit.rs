@@ -168,8 +168,13 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
     );
     assert!(!stderr.contains("installing"), "{stderr}");
 
-    // --insecure-skip-verify rebuilds anyway, and says so.
-    let output = audit(&image, &other_public, &cache, &["--insecure-skip-verify"]);
+    // --insecure-skip-attestation-verification rebuilds anyway, and says so.
+    let output = audit(
+        &image,
+        &other_public,
+        &cache,
+        &["--insecure-skip-attestation-verification"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is NOT VERIFIED"));
     assert!(String::from_utf8_lossy(&output.stdout).contains("UNVERIFIED"));

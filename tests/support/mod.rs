@@ -38,3 +38,10 @@ pub mod http;
 pub mod lock;
 pub mod registry;
 pub mod signed;
+
+/// Whether `path` is a directory itself, not a symlink to one. The shared data may store
+/// upstream's symlinks as real links or as small stand-in files; walkers descend only into real
+/// directories, so neither form is walked twice or in a loop.
+pub fn is_real_dir(path: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_dir())
+}

@@ -133,7 +133,8 @@ pub enum Error {
 }
 
 /// Runs the command.
-pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
+/// Runs the command; `quiet` silences every stderr line but errors.
+pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
     let reference = crate::cli::image::parse(&args.image).map_err(Error::from)?;
     let resolve_error = |source| Error::Resolve {
         image: args.image.clone(),
@@ -159,7 +160,7 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     let predicate = Predicate::from_json_or_yaml(&predicate_text).map_err(statement_error(
         &format!("invalid predicate {}", args.predicate.display()),
     ))?;
-    for pointer in predicate.rounded_integers() {
+    for pointer in predicate.rounded_integers().into_iter().filter(|_| !quiet) {
         eprintln!(
             "WARNING: predicate number at {pointer} does not fit a float64 and was rounded, as cosign does"
         );
@@ -188,7 +189,7 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     };
     let signed = Signed::sign(&statement, &subject.digest, &private).map_err(store_error)?;
     let format = if args.new_bundle_format {
-        if args.replace {
+        if args.replace && !quiet {
             eprintln!("WARNING: --replace has no effect with the bundle format");
         }
         Format::Bundle
@@ -205,7 +206,7 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
     );
     let attached =
         store::attach(&store, &subject, &signed, format, &created).map_err(store_error)?;
-    for replacement in &attached.replacements {
+    for replacement in attached.replacements.iter().filter(|_| !quiet) {
         if replacement.replaced {
             eprintln!(
                 "Replacing attestation predicate: {}",
@@ -228,12 +229,14 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
             attached.attempts
         ));
     }
-    eprintln!(
-        "Attached {predicate_type} attestation to {}@{} as {} ({place})",
-        store.name(),
-        subject.digest,
-        attached.manifest.digest
-    );
+    if !quiet {
+        eprintln!(
+            "Attached {predicate_type} attestation to {}@{} as {} ({place})",
+            store.name(),
+            subject.digest,
+            attached.manifest.digest
+        );
+    }
     if args.format == Report::Json {
         let report = serde_json::json!({
             "image": store.name(),

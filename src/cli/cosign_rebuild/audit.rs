@@ -4,7 +4,7 @@
 //!
 //! Exit 0 when reproduced (identical or equivalent), 3 when rebuilt but different, 1 on any
 //! error (a failed verification included: nothing is built from an unverified predicate unless
-//! `--insecure-skip-verify`, which says so on stderr).
+//! `--insecure-skip-attestation-verification`, which says so on stderr).
 //!
 //! The creation time is not in the predicate: the rebuild first lets apko's rule pick it (the
 //! newest package build time) and, when that is not the published index's `created`, builds
@@ -23,8 +23,8 @@ use crate::attest::dsse::Envelope;
 use crate::attest::fetch;
 use crate::attest::statement::Statement;
 use crate::attest::verify::{self as attest_verify, Expected, Policy, SignerIdentity, image};
-use crate::build::image::{GoTime, SourceDate, time::Pinning};
-use crate::build::pipeline::{self, Built, Request};
+use crate::build::image::GoTime;
+use crate::build::pipeline::{self, Built};
 use crate::cli::progress::Progress;
 use crate::cli::registry::RegistryArgs;
 use crate::config::ImageConfiguration;
@@ -40,14 +40,16 @@ const CREATED: &str = "org.opencontainers.image.created";
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuditArgs {
     /// The image to audit: `HOST/REPO[:TAG][@DIGEST]` or `oci:DIR[:TAG|@DIGEST]`.
-    /// (Required; an `Option` only because the audit's options are also the top level's, where
-    /// a subcommand leaves them unset.)
     #[arg(value_name = "IMAGE", required = true)]
     pub image: Option<String>,
-    /// Rebuild from the attested predicate WITHOUT verifying its signature (insecure: the
-    /// result proves nothing about who made the image).
-    #[arg(long = "insecure-skip-verify")]
+    /// Rebuild from the attested predicate WITHOUT checking any signature, key or identity
+    /// (insecure: the result proves nothing about who made the image).
+    #[arg(long = "insecure-skip-attestation-verification")]
     pub insecure_skip_verify: bool,
+    /// The former name of --insecure-skip-attestation-verification, refused: cosign's
+    /// --insecure-skip-verify skips far less.
+    #[arg(long = "insecure-skip-verify", hide = true)]
+    pub old_insecure_skip_verify: bool,
     /// Who must have signed the attestation (boxed: the flag set is large).
     #[command(flatten)]
     pub signer: Box<SignerArgs>,
@@ -121,7 +123,7 @@ pub enum Error {
         #[source]
         source: Box<image::Error>,
     },
-    /// `--insecure-skip-verify` found no readable attestation of the type.
+    /// `--insecure-skip-attestation-verification` found no readable attestation of the type.
     #[error("{image} has no readable {PREDICATE_TYPE} attestation for {digest} (found: {found})")]
     NoAttestation {
         /// The image.
@@ -131,7 +133,7 @@ pub enum Error {
         /// The predicate types found, comma-joined.
         found: String,
     },
-    /// Discovery failed (`--insecure-skip-verify`).
+    /// Discovery failed (`--insecure-skip-attestation-verification`).
     #[error("cannot list the attestations of {image}")]
     Fetch {
         /// The image.
@@ -148,6 +150,17 @@ pub enum Error {
         /// Why.
         #[source]
         source: Box<crate::config::Error>,
+    },
+    /// A key-signed attestation checked against a transparency log: cosign attaches none to a
+    /// key signature unless it was uploaded, so without `--insecure-ignore-tlog` nothing
+    /// verifies.
+    #[error("{image}: a key was given, and the transparency log was not skipped")]
+    KeyNeedsTlog {
+        /// The image.
+        image: String,
+        /// The failure.
+        #[source]
+        source: Box<Error>,
     },
     /// A `--platform` is not in the published image.
     #[error("platform {platform} is not in {image} (it has: {found})")]
@@ -209,7 +222,34 @@ struct Verified {
     signer: Option<String>,
 }
 
-/// Runs the audit; `quiet` silences progress (not warnings).
+/// What is wrong with the audit's command line before anything runs (exit 2): the former flag
+/// name, or no signer to verify against. The text says what to write instead.
+pub fn usage_error(args: &AuditArgs) -> Option<String> {
+    if args.old_insecure_skip_verify {
+        return Some(
+            "--insecure-skip-verify is now --insecure-skip-attestation-verification: it skips \
+             every signature, key and identity check of the attestation (cosign's flag of that \
+             name skips far less)"
+                .to_owned(),
+        );
+    }
+    let signer = &args.signer;
+    let identity = signer.certificate_identity.is_some()
+        || signer.certificate_identity_regexp.is_some()
+        || signer.certificate_oidc_issuer.is_some()
+        || signer.certificate_oidc_issuer_regexp.is_some();
+    if args.image.is_some() && !args.insecure_skip_verify && signer.key.is_none() && !identity {
+        return Some(
+            "say who must have signed the attestation\n\nhint: pass --key cosign.pub (a key \
+             pair), or --certificate-identity (or --certificate-identity-regexp) and \
+             --certificate-oidc-issuer (keyless)"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// Runs the audit; `quiet` silences progress and warnings.
 pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
     let progress = Progress::new(quiet);
     let image = args.image.clone().ok_or(Error::NoImage)?;
@@ -341,7 +381,8 @@ fn parse(text: &str) -> Result<Reference, Error> {
     crate::cli::image::parse(text).map_err(Error::from)
 }
 
-/// The image-configuration predicate of `root`, verified (or, with `--insecure-skip-verify`,
+/// The image-configuration predicate of `root`, verified (or, with
+/// `--insecure-skip-attestation-verification`,
 /// read without verification after a warning).
 fn verified_predicate(
     args: &AuditArgs,
@@ -353,18 +394,29 @@ fn verified_predicate(
 ) -> Result<Verified, Error> {
     if args.insecure_skip_verify {
         progress.warn(format_args!(
-            "--insecure-skip-verify: the {PREDICATE_TYPE} attestation of {image} is NOT \
+            "--insecure-skip-attestation-verification: the {PREDICATE_TYPE} attestation of {image} is NOT \
              VERIFIED; this audit proves nothing about who built the image"
         ));
         let statement = unverified_statement(image, store, root)?;
         return Ok(Verified {
             configuration: configuration(image, &statement)?,
-            signer: Some("UNVERIFIED (--insecure-skip-verify)".to_owned()),
+            signer: Some("UNVERIFIED (--insecure-skip-attestation-verification)".to_owned()),
         });
     }
     let policy_error = |source| Error::Policy {
         image: image.to_owned(),
         source: Box::new(source),
+    };
+    let key_without_tlog = args.signer.key.is_some() && !args.insecure_ignore_tlog;
+    let tlog_error = |error: Error, tlog_reason: bool| {
+        if key_without_tlog && tlog_reason {
+            Error::KeyNeedsTlog {
+                image: image.to_owned(),
+                source: Box::new(error),
+            }
+        } else {
+            error
+        }
     };
     let expected = args.signer.expected().map_err(policy_error)?;
     let trusted = verify::trusted_root(
@@ -372,7 +424,13 @@ fn verified_predicate(
         &expected,
         args.insecure_ignore_tlog,
     )
-    .map_err(policy_error)?;
+    .map_err(|source| {
+        let missing = matches!(
+            &source,
+            verify::Error::Trust(attest_verify::trust::Error::Missing)
+        );
+        tlog_error(policy_error(source), missing)
+    })?;
     if args.insecure_ignore_tlog {
         progress.warn(
             "Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.",
@@ -392,9 +450,15 @@ fn verified_predicate(
         Some(PREDICATE_TYPE),
         attest_verify::now(),
     )
-    .map_err(|source| Error::Verification {
-        image: image.to_owned(),
-        source: Box::new(source),
+    .map_err(|source| {
+        let tlog = matches!(&source, image::Error::NoneVerified { errors } if errors.contains("transparency log"));
+        tlog_error(
+            Error::Verification {
+                image: image.to_owned(),
+                source: Box::new(source),
+            },
+            tlog,
+        )
     })?;
     // verify_image keeps only attestations of the type, and fails when there are none.
     let Some(attestation) = verified.attestations.first() else {
@@ -487,8 +551,8 @@ fn published_created(store: &Store, root: &Digest) -> Option<GoTime> {
     GoTime::parse_rfc3339(created).ok()
 }
 
-/// Builds the predicate; again pinned to the published creation time when apko's own rule
-/// gives another.
+/// Rebuilds the predicate as `build::predicate::rebuild` does (the path its package order
+/// names; the published creation time pinned when apko's rule gives another).
 fn build(
     args: &AuditArgs,
     progress: &Progress,
@@ -497,38 +561,32 @@ fn build(
     archs: Vec<String>,
     published_created: Option<GoTime>,
 ) -> Result<Built, Error> {
-    let mut request = Request::new(image, configuration.clone());
-    request.settings.archs = archs;
-    request.settings.fetch = repository::Settings {
-        cache_dir: args.cache_dir.clone(),
-        network: if args.offline {
-            Network::Offline
-        } else {
-            Network::Online
+    let settings = crate::lock::Settings {
+        archs,
+        fetch: repository::Settings {
+            cache_dir: args.cache_dir.clone(),
+            network: if args.offline {
+                Network::Offline
+            } else {
+                Network::Online
+            },
         },
-    };
-    let build_error = |source| Error::Build {
-        image: image.to_owned(),
-        source: Box::new(source),
+        ..crate::lock::Settings::default()
     };
     progress.step(format_args!(
         "rebuilding {image} from its attested configuration"
     ));
-    let built = pipeline::build(&request, &|event| report(progress, event)).map_err(build_error)?;
-    match published_created {
-        Some(created) if built.index.created.cmp_instant(&created).is_ne() => {
-            progress.step(format_args!(
-                "rebuilding with the published creation time {} pinned",
-                created.rfc3339()
-            ));
-            request.source_date = SourceDate {
-                time: created,
-                pinning: Pinning::Environment,
-            };
-            pipeline::build(&request, &|event| report(progress, event)).map_err(build_error)
-        }
-        _ => Ok(built),
-    }
+    crate::build::predicate::rebuild(
+        image,
+        configuration,
+        settings,
+        published_created,
+        &|event| report(progress, event),
+    )
+    .map_err(|source| Error::Build {
+        image: image.to_owned(),
+        source: Box::new(source),
+    })
 }
 
 fn report(progress: &Progress, event: pipeline::Progress<'_>) {
@@ -542,6 +600,10 @@ fn report(progress: &Progress, event: pipeline::Progress<'_>) {
             layer_bytes,
         } => progress.step(format_args!(
             "{arch}: rebuilt image {digest} ({layer_bytes} bytes of layers)"
+        )),
+        pipeline::Progress::Repinned { created } => progress.step(format_args!(
+            "rebuilding with the published creation time {} pinned",
+            created.rfc3339()
         )),
     }
 }

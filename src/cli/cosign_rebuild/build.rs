@@ -133,12 +133,37 @@ pub enum Error {
         #[source]
         source: Box<oci::store::Error>,
     },
+    /// No one predicate reproduces this build (a lock file whose architectures install
+    /// different lists); nothing was written.
+    #[error("--locked-out {path}: nothing was written", path = path.display())]
+    Predicate {
+        /// The file asked for.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::build::predicate::OrderMismatch,
+    },
     /// The locked configuration cannot be encoded or written.
     #[error(transparent)]
     LockedOut(#[from] Box<crate::lock::Error>),
     /// Standard output cannot be written.
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
+}
+
+/// What is wrong with the command line before anything runs (exit 2): an `--output` without a
+/// registry host or `oci:` (`--output out2`), which would otherwise mean Docker Hub's
+/// `library/out2`.
+pub fn usage_error(args: &BuildArgs) -> Option<String> {
+    let output = &args.output;
+    if output.starts_with("oci:") || output.contains('/') {
+        return None;
+    }
+    let name = output.split([':', '@']).next().unwrap_or(output);
+    Some(format!(
+        "--output {output} names no registry\n\nhint: write oci:{output} for an OCI layout \
+         directory, or docker.io/library/{name} to push to Docker Hub"
+    ))
 }
 
 /// Runs the command.
@@ -200,10 +225,11 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
     let locked = match &args.locked_out {
         Some(path) => {
             let format = output::Format::for_path(path).unwrap_or_default();
-            Some((
-                path,
-                output::encode(&built.locked, format).map_err(Box::new)?,
-            ))
+            let predicate = built.predicate().map_err(|source| Error::Predicate {
+                path: path.clone(),
+                source,
+            })?;
+            Some((path, output::encode(predicate, format).map_err(Box::new)?))
         }
         None => None,
     };
@@ -308,5 +334,6 @@ fn report(progress: &crate::cli::progress::Progress, event: Progress<'_>) {
         } => progress.step(format_args!(
             "{arch}: image {digest} ({layer_bytes} bytes of layers)"
         )),
+        Progress::Repinned { .. } => {}
     }
 }

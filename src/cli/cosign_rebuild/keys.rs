@@ -108,7 +108,8 @@ fn confirm_overwrite(path: &std::path::Path) -> Result<(), Error> {
 }
 
 /// Runs the command.
-pub fn run(args: &GenerateKeyPairArgs) -> Result<Outcome, Error> {
+/// Runs the command; `quiet` silences the lines naming the files written.
+pub fn run(args: &GenerateKeyPairArgs, quiet: bool) -> Result<Outcome, Error> {
     let password = read_password(true)?;
     let pair = key::generate_key_pair(&password)?;
     let with_extension = |extension: &str| {
@@ -129,7 +130,9 @@ pub fn run(args: &GenerateKeyPairArgs) -> Result<Outcome, Error> {
         None => Overwrite::Refuse,
     };
     let paths = key::write_key_pair(&pair, &args.output_key_prefix, overwrite)?;
-    eprintln!("Private key written to {}", paths.private_key.display());
-    eprintln!("Public key written to {}", paths.public_key.display());
+    if !quiet {
+        eprintln!("Private key written to {}", paths.private_key.display());
+        eprintln!("Public key written to {}", paths.public_key.display());
+    }
     Ok(Outcome::Done)
 }

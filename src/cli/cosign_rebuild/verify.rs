@@ -264,14 +264,15 @@ pub fn trusted_root(
 }
 
 /// Runs `verify`.
-pub fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
+/// Runs `verify`; `quiet` silences every stderr line but errors.
+pub fn run(args: &VerifyArgs, quiet: bool) -> Result<Outcome, Error> {
     let expected = args.signer.expected()?;
     let root = trusted_root(
         args.trusted_root.clone(),
         &expected,
         args.insecure_ignore_tlog,
     )?;
-    if args.insecure_ignore_tlog {
+    if args.insecure_ignore_tlog && !quiet {
         eprintln!(
             "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation."
         );
@@ -291,7 +292,9 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, Error> {
         Some(predicate_type_uri(&args.predicate_type)),
         verify::now(),
     )?;
-    print_checks(&args.image, &policy, &verified);
+    if !quiet {
+        print_checks(&args.image, &policy, &verified);
+    }
     let mut stdout = std::io::stdout().lock();
     for attestation in &verified.attestations {
         let _ = stdout.write_all(&attestation.envelope_json);

@@ -3,7 +3,10 @@
 //! mtime, link target, device numbers, extended attributes, other PAX records).
 //!
 //! Nothing is extracted: each entry's content is hashed as it streams past, so memory holds
-//! one small record per path, not file contents. Entry order is remembered to explain two
+//! one small record per path, not file contents — except small text files (up to
+//! [`TEXT_LIMIT`] bytes each, [`TEXT_BUDGET`] per tree: `/etc/apko.json`, `/etc/passwd`,
+//! `/etc/os-release`, the installed database of a small image), kept so that a changed one is
+//! shown as a unified diff ([`FileChange::diff`]). Entry order is remembered to explain two
 //! trees with the same files but different tar bytes. Pure: a [`Read`] in, values out.
 //!
 //! Not for: decompressing (the caller hands in the tar stream), comparing whole images
@@ -20,6 +23,12 @@ const FIELD_KEYS: [&str; 10] = [
     "path", "linkpath", "size", "uid", "gid", "uname", "gname", "mtime", "atime", "ctime",
 ];
 const XATTR_PREFIX: &str = "SCHILY.xattr.";
+/// The largest file whose text is kept for a unified diff.
+pub const TEXT_LIMIT: u64 = 64 << 10;
+/// The most text kept per tree: past it, changed files show their hashes only.
+pub const TEXT_BUDGET: usize = 8 << 20;
+/// Lines of context around each change in a unified diff.
+const CONTEXT_LINES: usize = 3;
 
 /// One path's metadata and content digest.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -70,6 +79,8 @@ pub struct Tree {
     pub entries: BTreeMap<String, Entry>,
     /// Paths in stream order.
     pub order: Vec<String>,
+    /// The content of small text files (UTF-8, no NUL), by path, within [`TEXT_BUDGET`].
+    pub texts: BTreeMap<String, String>,
 }
 
 /// One field that differs between two entries for the same path.
@@ -93,6 +104,10 @@ pub struct FileChange {
     pub path: String,
     /// What differs.
     pub fields: Vec<FieldChange>,
+    /// A unified diff (`--- a/PATH`, `+++ b/PATH`, hunks with 3 lines of context) when the
+    /// contents differ and both sides are small text files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// How two trees differ. Paths are sorted.
@@ -123,12 +138,18 @@ impl Tree {
         let mut reader = tar::Reader::new(stream);
         let mut tree = Tree::default();
         let mut buffer = vec![0u8; 1 << 16];
+        let mut kept = 0usize;
         while let Some(header) = reader.next_header()? {
             if header.typeflag == EntryType::PAX_GLOBAL {
                 continue;
             }
+            let small = u64::try_from(header.size).is_ok_and(|size| size <= TEXT_LIMIT);
+            let mut content: Option<Vec<u8>> = None;
             let sha256 = if header.typeflag == EntryType::REGULAR {
                 let mut hasher = Hasher::new();
+                if small && kept < TEXT_BUDGET {
+                    content = Some(Vec::new());
+                }
                 loop {
                     let n = reader
                         .read(&mut buffer)
@@ -140,6 +161,9 @@ impl Tree {
                         break;
                     }
                     hasher.update(&buffer[..n]);
+                    if let Some(content) = &mut content {
+                        content.extend_from_slice(&buffer[..n]);
+                    }
                 }
                 Some(hasher.finish().to_string())
             } else {
@@ -148,6 +172,15 @@ impl Tree {
             let entry = Entry::from_header(&header, sha256);
             if !tree.entries.contains_key(&entry.path) {
                 tree.order.push(entry.path.clone());
+            }
+            match content.and_then(|bytes| String::from_utf8(bytes).ok()) {
+                Some(text) if !text.contains('\0') && kept + text.len() <= TEXT_BUDGET => {
+                    kept += text.len();
+                    tree.texts.insert(entry.path.clone(), text);
+                }
+                _ => {
+                    tree.texts.remove(&entry.path);
+                }
             }
             tree.entries.insert(entry.path.clone(), entry);
         }
@@ -163,9 +196,15 @@ impl Tree {
                 Some(b) => {
                     let fields = a.changes(b);
                     if !fields.is_empty() {
+                        let contents_differ = fields.iter().any(|f| f.field == "sha256");
+                        let text = match (self.texts.get(path), other.texts.get(path)) {
+                            (Some(a), Some(b)) if contents_differ => Some(unified_diff(path, a, b)),
+                            _ => None,
+                        };
                         diff.changed.push(FileChange {
                             path: path.clone(),
                             fields,
+                            diff: text,
                         });
                     }
                 }
@@ -273,6 +312,15 @@ impl Entry {
         }
         out
     }
+}
+
+/// `a` and `b`, the contents of `path` on each side, as a unified diff.
+fn unified_diff(path: &str, a: &str, b: &str) -> String {
+    similar::TextDiff::from_lines(a, b)
+        .unified_diff()
+        .context_radius(CONTEXT_LINES)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
 }
 
 fn normalise(name: &[u8]) -> String {
@@ -390,6 +438,47 @@ mod tests {
         );
         assert_eq!(diff.changed[1].fields[0].b.as_deref(), Some("hex:01000002"));
         assert!(a.diff(&a).is_empty());
+    }
+
+    #[test]
+    fn a_changed_small_text_file_comes_with_a_unified_diff() {
+        let passwd_a = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/sbin/nologin\n";
+        let passwd_b = b"root:x:0:0:root:/root:/bin/ash\nnobody:x:65534:65534::/:/sbin/nologin\n";
+        let big = vec![b'x'; usize::try_from(TEXT_LIMIT).unwrap() + 1];
+        let mut big_b = big.clone();
+        big_b[0] = b'y';
+        let binary_a = [0u8, 1, 2];
+        let binary_b = [0u8, 1, 3];
+        let tar = |passwd: &[u8], big: &[u8], binary: &[u8]| {
+            archive(&[
+                (
+                    header("etc/passwd", EntryType::REGULAR, passwd.len() as i64, 0o644),
+                    passwd,
+                ),
+                (
+                    header("big", EntryType::REGULAR, big.len() as i64, 0o644),
+                    big,
+                ),
+                (
+                    header("bin", EntryType::REGULAR, binary.len() as i64, 0o644),
+                    binary,
+                ),
+            ])
+        };
+        let a = Tree::read(&tar(passwd_a, &big, &binary_a)[..]).unwrap();
+        let b = Tree::read(&tar(passwd_b, &big_b, &binary_b)[..]).unwrap();
+        let diff = a.diff(&b);
+        let by_path = |p: &str| diff.changed.iter().find(|c| c.path == p).unwrap();
+        assert_eq!(
+            by_path("etc/passwd").diff.as_deref(),
+            Some(
+                "--- a/etc/passwd\n+++ b/etc/passwd\n@@ -1,2 +1,2 @@\n\
+                 -root:x:0:0:root:/root:/bin/sh\n+root:x:0:0:root:/root:/bin/ash\n \
+                 nobody:x:65534:65534::/:/sbin/nologin\n"
+            )
+        );
+        assert_eq!(by_path("big").diff, None, "over the size limit");
+        assert_eq!(by_path("bin").diff, None, "not text");
     }
 
     #[test]
