@@ -82,11 +82,21 @@ fn filler(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A package of `files`, with a directory entry for each directory they are in.
 fn spec(name: &str, files: Vec<FileSpec>) -> PackageSpec {
     let mut spec = PackageSpec::new(name, "1.0-r0", "x86_64");
     spec.package.description = format!("{name} for the catalogue tests");
     spec.package.license = "MIT".to_owned();
-    spec.files = files;
+    let mut dirs = std::collections::BTreeSet::new();
+    for file in &files {
+        let mut path = Path::new(&file.path).parent();
+        while let Some(dir) = path.filter(|d| !d.as_os_str().is_empty()) {
+            dirs.insert(dir.to_string_lossy().into_owned());
+            path = dir.parent();
+        }
+    }
+    spec.files = dirs.iter().map(|dir| FileSpec::directory(dir)).collect();
+    spec.files.extend(files);
     spec
 }
 
