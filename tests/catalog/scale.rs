@@ -24,7 +24,7 @@ fn images() -> usize {
     std::env::var("RECEIPTS_CATALOG_IMAGES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(20)
+        .unwrap_or(50)
 }
 
 fn shard(catalogue: &Path, reports: &Path, cache: &Path, index: u32) -> Child {
