@@ -22,6 +22,9 @@ _cosign__rebuild() {
             cosign__rebuild,build)
                 cmd="cosign__rebuild__subcmd__build"
                 ;;
+            cosign__rebuild,catalog)
+                cmd="cosign__rebuild__subcmd__catalog"
+                ;;
             cosign__rebuild,diff)
                 cmd="cosign__rebuild__subcmd__diff"
                 ;;
@@ -52,11 +55,32 @@ _cosign__rebuild() {
             cosign__rebuild,verify-bundle)
                 cmd="cosign__rebuild__subcmd__verify__subcmd__bundle"
                 ;;
+            cosign__rebuild__subcmd__catalog,audit)
+                cmd="cosign__rebuild__subcmd__catalog__subcmd__audit"
+                ;;
+            cosign__rebuild__subcmd__catalog,help)
+                cmd="cosign__rebuild__subcmd__catalog__subcmd__help"
+                ;;
+            cosign__rebuild__subcmd__catalog,report)
+                cmd="cosign__rebuild__subcmd__catalog__subcmd__report"
+                ;;
+            cosign__rebuild__subcmd__catalog__subcmd__help,audit)
+                cmd="cosign__rebuild__subcmd__catalog__subcmd__help__subcmd__audit"
+                ;;
+            cosign__rebuild__subcmd__catalog__subcmd__help,help)
+                cmd="cosign__rebuild__subcmd__catalog__subcmd__help__subcmd__help"
+                ;;
+            cosign__rebuild__subcmd__catalog__subcmd__help,report)
+                cmd="cosign__rebuild__subcmd__catalog__subcmd__help__subcmd__report"
+                ;;
             cosign__rebuild__subcmd__help,attest)
                 cmd="cosign__rebuild__subcmd__help__subcmd__attest"
                 ;;
             cosign__rebuild__subcmd__help,build)
                 cmd="cosign__rebuild__subcmd__help__subcmd__build"
+                ;;
+            cosign__rebuild__subcmd__help,catalog)
+                cmd="cosign__rebuild__subcmd__help__subcmd__catalog"
                 ;;
             cosign__rebuild__subcmd__help,diff)
                 cmd="cosign__rebuild__subcmd__help__subcmd__diff"
@@ -88,6 +112,12 @@ _cosign__rebuild() {
             cosign__rebuild__subcmd__help,verify-bundle)
                 cmd="cosign__rebuild__subcmd__help__subcmd__verify__subcmd__bundle"
                 ;;
+            cosign__rebuild__subcmd__help__subcmd__catalog,audit)
+                cmd="cosign__rebuild__subcmd__help__subcmd__catalog__subcmd__audit"
+                ;;
+            cosign__rebuild__subcmd__help__subcmd__catalog,report)
+                cmd="cosign__rebuild__subcmd__help__subcmd__catalog__subcmd__report"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +125,7 @@ _cosign__rebuild() {
 
     case "${cmd}" in
         cosign__rebuild)
-            opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help"
+            opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair download verify verify-bundle diff catalog shim plugin-metadata generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +330,148 @@ _cosign__rebuild() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cosign__subcmd__rebuild__subcmd__catalog)
+            opts="-q -h --quiet --help audit report help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__catalog__subcmd__audit)
+            opts="-q -h --report-dir --jobs --shard --force --attest-result --key --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --report-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__catalog__subcmd__help)
+            opts="audit report help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__catalog__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__catalog__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__catalog__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__catalog__subcmd__report)
+            opts="-q -h --json --junit --html --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cosign__subcmd__rebuild__subcmd__diff)
             opts="-q -h --platform --output --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -397,7 +569,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__help)
-            opts="rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help"
+            opts="rebuild build attest generate-key-pair download verify verify-bundle diff catalog shim plugin-metadata generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +599,48 @@ _cosign__rebuild() {
         cosign__subcmd__rebuild__subcmd__help__subcmd__build)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__help__subcmd__catalog)
+            opts="audit report"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__help__subcmd__catalog__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__help__subcmd__catalog__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

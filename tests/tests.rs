@@ -13,6 +13,7 @@ mod build_command;
 mod build_image;
 mod build_rootfs;
 mod build_tar;
+mod catalog;
 mod compress;
 mod config;
 mod depcheck;

@@ -406,6 +406,19 @@ impl Fetcher {
         if self.network == Network::Offline {
             return Err(Error::Offline { url: label });
         }
+        // Processes sharing the cache and wanting this package take turns: the first downloads,
+        // the others then find its copy (and check it, as any cached copy).
+        let entry_lock = match &cached {
+            Some(path) if !package.checksum.is_empty() => cache::lock_entry(path),
+            _ => None,
+        };
+        if entry_lock.is_some()
+            && let Some(path) = &cached
+            && let Ok(bytes) = std::fs::read(path)
+            && check_package(&bytes, package, &label).is_ok()
+        {
+            return Ok(bytes);
+        }
         let bytes = self.get(&url)?.bytes;
         check_package(&bytes, package, &label)?;
         if let (Some(path), false) = (&cached, package.checksum.is_empty()) {

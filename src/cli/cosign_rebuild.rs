@@ -10,6 +10,7 @@
 pub mod attest;
 pub mod audit;
 pub mod build;
+pub mod catalog;
 pub mod diff;
 pub mod download;
 pub mod keys;
@@ -82,6 +83,8 @@ pub enum Command {
     /// Compare two images: manifests, configs and layer file trees.
     #[command(after_long_help = EXIT_STATUS)]
     Diff(diff::DiffArgs),
+    /// Audit a whole catalogue of images (sharded, resumable) and merge the reports.
+    Catalog(catalog::CatalogArgs),
     /// Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every
     /// other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`.
     Shim(super::plugin::ShimArgs),
@@ -118,6 +121,9 @@ pub enum Error {
     /// `diff` failed.
     #[error(transparent)]
     Diff(#[from] diff::Error),
+    /// `catalog` failed.
+    #[error(transparent)]
+    Catalog(#[from] catalog::Error),
     /// `shim` or `plugin-metadata` failed.
     #[error(transparent)]
     Plugin(#[from] super::plugin::Error),
@@ -176,6 +182,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
         Some(Command::Verify(verify)) => Ok(verify::run(&verify, args.quiet)?),
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
         Some(Command::Diff(diff)) => Ok(diff::run(&diff)?),
+        Some(Command::Catalog(command)) => Ok(catalog::run(&command, args.quiet)?),
         Some(Command::Shim(shim)) => {
             super::plugin::print_shim(&super::plugin::COSIGN_REBUILD, &shim)?;
             Ok(Outcome::Done)

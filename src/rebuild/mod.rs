@@ -67,6 +67,7 @@
 //!
 //! Not for: building ([`crate::build`]) or verifying attestations ([`crate::attest`]).
 
+pub mod catalog;
 pub mod compare;
 pub mod diff;
 mod image;

@@ -1,7 +1,11 @@
 //! The download cache's layout: `<root>/<sha1(repo URL)[..8 hex]>/<arch>/<file>` (the repository
 //! directory named like apk's cache entries; below it apko's layout), with
 //! indexes kept as `…/<arch>/APKINDEX/<base32(ETag)>.tar.gz` and keys as
-//! `…/<file>.rsa.pub/<base32(ETag)>.etag`. Writes are atomic (temp file + rename).
+//! `…/<file>.rsa.pub/<base32(ETag)>.etag`. Writes are atomic (temp file, synced, then renamed),
+//! so many processes (pods sharing one volume) may fill one cache: a reader sees a whole entry
+//! or none, and readers check every entry anyway. A package download takes an advisory lock on
+//! `<entry>.lock` ([`EntryLock`]) so that processes wanting the same package wait for the first
+//! one's copy instead of downloading it again.
 //!
 //! Not for: deciding what to fetch or trust (the parent module). Reproduces apko
 //! `pkg/apk/apk/cache.go` `cachePathFromURL` (below the repository directory), `cacheFileFromEtag`, `etagFromResponse`,
@@ -173,8 +177,62 @@ pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
     temporary.write_all(bytes).map_err(failed)?;
     temporary.flush().map_err(failed)?;
+    // On disk before it is visible under its name: a crash (or a pod killed on another machine
+    // sharing the volume) cannot leave a named entry whose bytes never arrived.
+    temporary.as_file().sync_all().map_err(failed)?;
     temporary
         .persist(path)
         .map_err(|error| failed(error.error))?;
+    Ok(())
+}
+
+/// An exclusive advisory lock (`flock`) on one cache entry, released when dropped (or when the
+/// process dies: the kernel drops it with the descriptor, so a killed holder never wedges the
+/// others).
+#[derive(Debug)]
+pub(super) struct EntryLock {
+    _file: std::fs::File,
+}
+
+/// Waits for and takes the lock of the entry at `path` (`<path>.lock`). `None` when the lock
+/// cannot be had (a read-only cache, a file system without locks): the cache is still correct
+/// without it, since writes are atomic; the lock only saves duplicate downloads.
+pub(super) fn lock_entry(path: &Path) -> Option<EntryLock> {
+    let mut name = path.file_name()?.to_owned();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    std::fs::create_dir_all(lock_path.parent()?).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .ok()?;
+    lock_exclusive(&file).ok()?;
+    Some(EntryLock { _file: file })
+}
+
+/// `flock(LOCK_EX)`, waiting. (A copy of `oci::layout`'s: the two modules stand on one floor
+/// and may not use each other; `File::lock` is newer than the crate's minimum Rust.)
+#[cfg(unix)]
+fn lock_exclusive(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    loop {
+        // SAFETY: flock takes a file descriptor we own for the duration of the call and an
+        // operation constant; it touches no memory of ours.
+        let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Without `flock`, entries are not locked (writes stay atomic).
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
