@@ -34,7 +34,9 @@ pub fn data(relative: &str) -> PathBuf {
 }
 
 pub mod archive;
+pub mod fault;
 pub mod http;
 pub mod lock;
 pub mod registry;
 pub mod signed;
+pub mod token;

@@ -112,7 +112,26 @@ pub enum Error {
         #[source]
         source: Box<verify::Error>,
     },
-    /// The attestation is missing, of another type, or does not verify: nothing is built.
+    /// The attestations could not be read (network, HTTP status): nothing is built, and
+    /// nothing is known about them.
+    #[error("could not fetch the attestations of {image}; nothing was rebuilt")]
+    AttestationFetch {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<image::Error>,
+    },
+    /// The image, or any attestation of it, is not there: nothing is built.
+    #[error("{image}: not found, or not attested; nothing was rebuilt")]
+    AttestationNotFound {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<image::Error>,
+    },
+    /// The attestation is of another type, or does not verify: nothing is built.
     #[error("the {PREDICATE_TYPE} attestation of {image} does not verify; nothing was rebuilt")]
     Verification {
         /// The image.
@@ -132,7 +151,7 @@ pub enum Error {
         found: String,
     },
     /// Discovery failed (`--insecure-skip-verify`).
-    #[error("cannot list the attestations of {image}")]
+    #[error("could not fetch the attestations of {image}")]
     Fetch {
         /// The image.
         image: String,
@@ -392,10 +411,7 @@ fn verified_predicate(
         Some(PREDICATE_TYPE),
         attest_verify::now(),
     )
-    .map_err(|source| Error::Verification {
-        image: image.to_owned(),
-        source: Box::new(source),
-    })?;
+    .map_err(|source| verification_failure(image, source))?;
     // verify_image keeps only attestations of the type, and fails when there are none.
     let Some(attestation) = verified.attestations.first() else {
         return Err(Error::NoAttestation {
@@ -416,6 +432,16 @@ fn verified_predicate(
         configuration: configuration(image, &attestation.statement)?,
         signer: Some(signer),
     })
+}
+
+/// The audit's error for a failed verification, by the story it tells.
+fn verification_failure(image: &str, source: image::Error) -> Error {
+    let (image, source) = (image.to_owned(), Box::new(source));
+    match source.class() {
+        crate::attest::fetch::Class::CouldNotFetch => Error::AttestationFetch { image, source },
+        crate::attest::fetch::Class::NotFound => Error::AttestationNotFound { image, source },
+        crate::attest::fetch::Class::DoesNotVerify => Error::Verification { image, source },
+    }
 }
 
 /// The first statement of the predicate type attached to `root`, read without checking any
