@@ -2,6 +2,12 @@
 //! API or the `sha256-<hex>` fallback tag) and the legacy `sha256-<hex>.att` manifest, in a
 //! registry or an OCI layout, through [`Store`].
 //!
+//! A failure says which of three stories it is ([`Class`]): the store could not be read
+//! (network, HTTP status, a body too large), something is not there (the image; "no
+//! attestations" is the verifier's to say), or what was read is not a valid attestation. A
+//! referrer that cannot be fetched is an error, never skipped: only referrers that are fetched
+//! and turn out not to be bundles are skipped, as cosign skips them.
+//!
 //! Not for: verifying them ([`super::verify`]) or writing them (the attestation writer).
 //! Reproduces reference/cosign-attestations.md §3.4, §2.1 and §9.
 
@@ -18,11 +24,32 @@ pub const MAX_LEGACY_LAYERS: usize = 100;
 /// The media type prefix of bundle layers cosign reads.
 pub const BUNDLE_MEDIA_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 
+/// Which story a failed lookup or verification tells; each has its own top line and hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The store could not be read: network, HTTP status, a body too large. Says nothing about
+    /// the attestations.
+    CouldNotFetch,
+    /// The image, or any attestation of it, is not there.
+    NotFound,
+    /// Attestations were read and failed a check.
+    DoesNotVerify,
+}
+
 /// Why discovery failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The image itself is not in the store.
+    #[error("{store}: image not found")]
+    ImageNotFound {
+        /// The store's name.
+        store: String,
+        /// The store error (boxed: store errors are large).
+        #[source]
+        source: Box<store::Error>,
+    },
     /// The store could not be read.
-    #[error("{store}: {what}")]
+    #[error("{store}: could not fetch {what}")]
     Store {
         /// The store's name.
         store: String,
@@ -72,6 +99,17 @@ pub struct LegacyLayer {
     pub bytes: Vec<u8>,
 }
 
+impl Error {
+    /// Which story this failure tells.
+    pub fn class(&self) -> Class {
+        match self {
+            Self::ImageNotFound { .. } => Class::NotFound,
+            Self::Store { .. } => Class::CouldNotFetch,
+            Self::LegacyManifest { .. } | Self::TooManyLayers { .. } => Class::DoesNotVerify,
+        }
+    }
+}
+
 fn store_error(store: &Store, what: impl Into<String>) -> impl FnOnce(store::Error) -> Error {
     let name = store.name();
     let what = what.into();
@@ -84,22 +122,36 @@ fn store_error(store: &Store, what: impl Into<String>) -> impl FnOnce(store::Err
 
 /// What `reference` names: the digest attestations attach to (an index for multi-arch tags).
 pub fn resolve(store: &Store, reference: &Reference) -> Result<Descriptor, Error> {
-    store
-        .resolve(reference)
-        .map_err(store_error(store, "resolving the image"))
+    store.resolve(reference).map_err(|source| {
+        if source.is_not_found() {
+            Error::ImageNotFound {
+                store: store.name(),
+                source: Box::new(source),
+            }
+        } else {
+            store_error(store, "the image")(source)
+        }
+    })
 }
 
 /// The usable bundles among `subject`'s referrers, in the order listed. As cosign's `GetBundles`,
-/// a referrer that is not exactly one bundle layer of version 0.3 or later is skipped silently.
+/// a referrer that is not exactly one bundle layer of version 0.3 or later is skipped silently;
+/// one that cannot be fetched is an error.
 pub fn bundles(store: &Store, subject: &Digest) -> Result<Vec<FoundBundle>, Error> {
-    let referrers = store.referrers(subject, None).map_err(store_error(
-        store,
-        format!("listing referrers of {subject}"),
-    ))?;
+    let referrers = store
+        .referrers(subject, None)
+        .map_err(store_error(store, format!("the referrers of {subject}")))?;
     let mut found = Vec::new();
     for referrer in referrers {
-        let Ok(raw) = store.manifest(&referrer.digest) else {
-            continue;
+        let raw = match store.manifest(&referrer.digest) {
+            Ok(raw) => raw,
+            Err(store::Error::NotAManifest { .. }) => continue,
+            Err(source) => {
+                return Err(store_error(
+                    store,
+                    format!("referrer {} of {subject}", referrer.digest),
+                )(source));
+            }
         };
         let Ok(manifest) = Manifest::parse(&raw.bytes) else {
             continue;
@@ -110,10 +162,9 @@ pub fn bundles(store: &Store, subject: &Digest) -> Result<Vec<FoundBundle>, Erro
         if !layer.media_type.starts_with(BUNDLE_MEDIA_TYPE_PREFIX) {
             continue;
         }
-        let json = store.read_blob(&layer.digest).map_err(store_error(
-            store,
-            format!("reading bundle {}", layer.digest),
-        ))?;
+        let json = store
+            .read_blob(&layer.digest)
+            .map_err(store_error(store, format!("bundle {}", layer.digest)))?;
         let Ok(bundle) = Bundle::from_json(&json) else {
             continue;
         };
@@ -135,13 +186,13 @@ pub fn legacy(store: &Store, subject: &Digest) -> Result<Vec<LegacyLayer>, Error
     let tag = names::attestation_tag(subject);
     let Some(descriptor) = store
         .resolve_tag(&tag)
-        .map_err(store_error(store, format!("resolving tag {tag}")))?
+        .map_err(store_error(store, format!("tag {tag}")))?
     else {
         return Ok(Vec::new());
     };
     let raw = store
         .manifest(&descriptor.digest)
-        .map_err(store_error(store, format!("reading {tag}")))?;
+        .map_err(store_error(store, format!("the manifest of tag {tag}")))?;
     let manifest = Manifest::parse(&raw.bytes).map_err(|_| Error::LegacyManifest {
         store: store.name(),
         digest: descriptor.digest,
@@ -159,7 +210,7 @@ pub fn legacy(store: &Store, subject: &Digest) -> Result<Vec<LegacyLayer>, Error
         .map(|layer| {
             let bytes = store.read_blob(&layer.digest).map_err(store_error(
                 store,
-                format!("reading layer {}", layer.digest),
+                format!("attestation layer {}", layer.digest),
             ))?;
             Ok(LegacyLayer {
                 descriptor: layer,

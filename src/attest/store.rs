@@ -35,7 +35,6 @@ use super::statement::{Sha256Digest, Statement};
 use crate::oci::image_set::{Blob, Content, RawManifest};
 use crate::oci::manifest::{Index, media_type};
 use crate::oci::reference::referrers_tag;
-use crate::oci::registry;
 use crate::oci::{Descriptor, Digest, Store, store};
 
 pub use legacy::{AttManifest, Replacement};
@@ -475,11 +474,7 @@ fn read_tag(store: &Store, tag: &str) -> Result<Option<RawManifest>, Error> {
 /// A server error a registry may answer while another client rewrites the same tag.
 fn transient(error: &store::Error) -> bool {
     match error {
-        store::Error::Registry(registry::Error::Status { status, .. }) => {
-            (500..600).contains(status)
-        }
-        // oci-client reports a failed manifest PUT without its status.
-        store::Error::Registry(registry::Error::Oci { .. }) => true,
+        store::Error::Registry(error) => error.last_attempt().is_transient(),
         _ => false,
     }
 }

@@ -98,6 +98,9 @@ fn one(error: &(dyn Error + 'static)) -> Option<String> {
     if let Some(error) = downcast::<registry::Error>(error) {
         return registry_hint(error);
     }
+    if let Some(error) = downcast::<crate::attest::fetch::Error>(error) {
+        return fetch_hint(error);
+    }
     if let Some(error) = downcast::<registry::auth::Error>(error) {
         return match error {
             registry::auth::Error::HelperMissing { program } => Some(format!(
@@ -318,8 +321,48 @@ fn signed_hint(error: &signed::Error) -> Option<String> {
     }
 }
 
+fn fetch_hint(error: &crate::attest::fetch::Error) -> Option<String> {
+    use crate::attest::fetch::Error;
+    match error {
+        Error::ImageNotFound { .. } => {
+            Some("check the repository name and the tag or digest".into())
+        }
+        Error::Store { source, .. } => for_error(source).or_else(|| {
+            Some(
+                "the attestations could not be read, so nothing is known about them yet: \
+                 check the registry, then run the command again"
+                    .into(),
+            )
+        }),
+        _ => None,
+    }
+}
+
 fn registry_hint(error: &registry::Error) -> Option<String> {
     match error {
+        registry::Error::GaveUp { .. } => Some(
+            "the registry kept failing (see the causes): try again later; nothing was concluded \
+             about the image or its attestations"
+                .into(),
+        ),
+        registry::Error::RetryTooLate { seconds, .. } => Some(format!(
+            "the registry is rate-limiting or busy: run the command again in {seconds} seconds"
+        )),
+        registry::Error::TooLarge { .. } => Some(
+            "the registry answered with far more data than such a document needs: it is broken, \
+             or not the registry meant; check the host"
+                .into(),
+        ),
+        registry::Error::Denied {
+            registry, scope, ..
+        } => Some(format!(
+            "log in to {registry} as a user granted {scope} (docker login {registry}), or pick a \
+             repository those credentials may write to"
+        )),
+        registry::Error::TokenRefused { registry, .. } => Some(format!(
+            "check the credentials for {registry} (docker login {registry}; an identitytoken in \
+             the Docker config may have expired: log in again)"
+        )),
         registry::Error::Unauthorized { registry, .. } => Some(format!(
             "log in (docker login {registry}, or oras login {registry}), or pass \
              --registry-username and --registry-password (oras-lock: -u and -p)"

@@ -6,6 +6,12 @@
 //!   `0755` (leading zero = octal) and `1_000` (underscores). `0o`, `0x`, `0b` work either way.
 //! * Booleans accept yaml.v3's YAML 1.1 spellings (`yes`, `on`, `n`, …).
 //! * A repeated key in a YAML mapping is an error, as in yaml.v3 (serde would keep the last).
+//! * Hostile input is refused before it is parsed ([`check_bounds`]): a document over
+//!   [`MAX_DOCUMENT`] bytes, or flow collections (`[`, `{`) nested deeper than [`MAX_DEPTH`]
+//!   (libyaml's scanner, under serde_yaml_ng, spends time quadratic in the flow depth; 100,000
+//!   levels took 21 s). Block nesting and alias expansion are bounded by serde_yaml_ng itself
+//!   (a recursion limit of 128, and alias replay limited to a multiple of the document's
+//!   events), JSON nesting by serde_json's recursion limit of 128.
 //!
 //! Not for: which keys exist or their order (`image`, `predicate`). Reproduces
 //! reference/apko-format.md §2.1.
@@ -15,6 +21,98 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+
+/// The largest configuration accepted (apko's own examples are a few kilobytes; a locked
+/// configuration of a thousand packages is under 100 KiB).
+pub const MAX_DOCUMENT: u64 = 8 << 20;
+/// The deepest flow nesting accepted (serde's recursion limit is 128; configurations use 3).
+pub const MAX_DEPTH: usize = 100;
+
+/// Refuses a document too large or too deeply nested to parse at a bounded cost; linear time.
+/// `[` and `{` count as opening a flow collection inside one, or where a block value or
+/// entry may start (after `:`, `-`, `?` or at the start of a line); quoted scalars and
+/// comments are skipped.
+pub(crate) fn check_bounds(text: &str, source_name: &str) -> Result<(), super::Error> {
+    if text.len() as u64 > MAX_DOCUMENT {
+        return Err(super::Error::TooLarge {
+            source_name: source_name.to_owned(),
+            limit: MAX_DOCUMENT,
+        });
+    }
+    let (mut depth, mut line) = (0usize, 1usize);
+    // The last character outside whitespace on this line, if any.
+    let mut previous: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => {
+                line += 1;
+                previous = None;
+                continue;
+            }
+            ' ' | '\t' | '\r' => {
+                if previous.is_some() && chars.peek() == Some(&'#') {
+                    skip_line(&mut chars);
+                }
+                continue;
+            }
+            '#' if previous.is_none() => {
+                skip_line(&mut chars);
+                continue;
+            }
+            '"' | '\'' if depth > 0 || opens_value(previous) => {
+                skip_quoted(c, &mut chars, &mut line);
+            }
+            '[' | '{' if depth > 0 || opens_value(previous) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(super::Error::TooDeep {
+                        source_name: source_name.to_owned(),
+                        line,
+                        limit: MAX_DEPTH,
+                    });
+                }
+            }
+            ']' | '}' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        previous = Some(c);
+    }
+    Ok(())
+}
+
+/// Whether a block value may start after `previous` (the last non-blank character on the
+/// line); inside a flow collection every bracket counts.
+fn opens_value(previous: Option<char>) -> bool {
+    matches!(previous, None | Some(':' | '-' | '?'))
+}
+
+fn skip_line(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while chars.peek().is_some_and(|c| *c != '\n') {
+        chars.next();
+    }
+}
+
+/// Skips a quoted scalar after its opening quote (`''` escapes `'`, `\` escapes in `"`).
+fn skip_quoted(
+    quote: char,
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    line: &mut usize,
+) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => *line += 1,
+            '\\' if quote == '"' => {
+                chars.next();
+            }
+            '\'' if quote == '\'' && chars.peek() == Some(&'\'') => {
+                chars.next();
+            }
+            c if c == quote => return,
+            _ => {}
+        }
+    }
+}
 
 /// `null` → the type's zero value; anything else decodes normally.
 pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -215,7 +313,30 @@ pub(crate) fn is_false(value: &bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_go_int;
+    use super::{MAX_DEPTH, check_bounds, parse_go_int};
+
+    #[test]
+    fn flow_nesting_is_counted_outside_quotes_and_comments() {
+        let deep = |n: usize| format!("contents: {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert!(check_bounds(&deep(MAX_DEPTH), "x").is_ok());
+        assert!(check_bounds(&deep(MAX_DEPTH + 1), "x").is_err());
+        let quoted = format!(
+            "cmd: \"{}\"\nother: '{}'''\n",
+            "[".repeat(500),
+            "{".repeat(500)
+        );
+        assert!(check_bounds(&quoted, "x").is_ok());
+        let commented = format!("# {}\na: 1 # {}\n", "[".repeat(500), "{".repeat(500));
+        assert!(check_bounds(&commented, "x").is_ok());
+        let plain = format!("cmd: echo{}\n", "[".repeat(500));
+        assert!(check_bounds(&plain, "x").is_ok());
+        let json = format!(
+            "{{\"a\": {}1{}}}",
+            "[".repeat(MAX_DEPTH),
+            "]".repeat(MAX_DEPTH)
+        );
+        assert!(check_bounds(&json, "x").is_err());
+    }
 
     #[test]
     fn integers_parse_as_go_parse_int_base_zero() {

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
 use super::Error;
+use super::decode;
 use super::image::ImageConfiguration;
 use super::repository::trim_repository;
 use crate::oci::json;
@@ -133,10 +134,7 @@ impl Loader {
         if seen {
             return Err(Error::IncludeCycle { path });
         }
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = read_bounded(&path)?;
         let mut configuration = ImageConfiguration::from_yaml(&bytes, &path.display().to_string())?;
         files.push(path.clone());
         contents.push(bytes);
@@ -159,6 +157,28 @@ impl Loader {
         }
         Ok(configuration)
     }
+}
+
+/// A configuration file's bytes, refusing one over [`decode::MAX_DOCUMENT`] unread.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let read_error = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(read_error)?
+        .take(decode::MAX_DOCUMENT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > decode::MAX_DOCUMENT {
+        return Err(Error::TooLarge {
+            source_name: path.display().to_string(),
+            limit: decode::MAX_DOCUMENT,
+        });
+    }
+    Ok(bytes)
 }
 
 /// True when the YAML text holds no document (only blank and comment lines): yaml.v3 reports
@@ -198,6 +218,7 @@ impl ImageConfiguration {
             source_name: source.to_owned(),
             cause,
         })?;
+        decode::check_bounds(text, source)?;
         if holds_no_document(text) {
             return Err(Error::NoDocument {
                 source_name: source.to_owned(),
@@ -235,6 +256,15 @@ impl ImageConfiguration {
     /// Parses apko's JSON form (as in `/etc/apko.json` or an attested configuration) strictly.
     /// Architectures are kept as written, as Go's JSON decoder does.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
+        // Bytes that are not UTF-8 fail in the parser, with its position.
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            decode::check_bounds(text, "json")?;
+        } else if bytes.len() as u64 > decode::MAX_DOCUMENT {
+            return Err(Error::TooLarge {
+                source_name: "json".to_owned(),
+                limit: decode::MAX_DOCUMENT,
+            });
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
         let configuration: Self =
             serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;

@@ -79,6 +79,26 @@ pub enum Error {
         #[source]
         cause: std::str::Utf8Error,
     },
+    /// The input is larger than any configuration needs to be; it was not parsed.
+    #[error("configuration {source_name} is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The input's name.
+        source_name: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// Collections nested deeper than any configuration needs; refused before parsing.
+    #[error(
+        "configuration {source_name} nests collections deeper than {limit} levels (line {line})"
+    )]
+    TooDeep {
+        /// The input's name.
+        source_name: String,
+        /// The 1-based line where the limit was passed.
+        line: usize,
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
     /// The YAML input holds no document (only comments or nothing).
     #[error("configuration {source_name} holds no yaml document")]
     NoDocument {

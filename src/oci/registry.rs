@@ -1,12 +1,15 @@
 //! A registry client: manifests and blobs in and out, tags, referrers, publishing an image.
 //!
-//! [`Registry`] is a blocking facade over an async core built on oci-client 0.18, driven by its
-//! own current-thread tokio runtime; call it from synchronous code only (not from inside
-//! another runtime). Content moves as exact bytes: manifests are pushed as given and hashed as
-//! received, blobs are verified while they stream. oci-client does the token exchange, token
-//! caching, chunked or monolithic blob uploads and manifest PUTs; manifest and blob GETs, HEADs,
-//! tag lists and the referrers API are plain requests authorised with its token, because
-//! oci-client hides `Content-Type`, status codes and which referrers path answered.
+//! [`Registry`] is a blocking facade over an async core on `reqwest`, driven by its own
+//! current-thread tokio runtime; call it from synchronous code only (not from inside another
+//! runtime). Content moves as exact bytes: manifests are pushed as given and hashed as received,
+//! blobs are verified while they stream. Every request is plain HTTP of the distribution spec:
+//! the bearer-token exchange (anonymous, basic, OAuth2 refresh token) is [`bearer`]'s, retries
+//! with back-off are [`retry`]'s, and every body read from the network has a size limit
+//! ([`limits`]). oci-client (0.18) was used here before and was dropped: it reads token and
+//! error bodies whole, has no refresh-token grant, reports a token server's 5xx as an
+//! authentication failure, hides `Content-Type` and status codes, and panics on a malformed
+//! upload `Location`.
 //!
 //! Plain HTTP is used automatically for loopback registries (`localhost`, `*.localhost`,
 //! 127.0.0.0/8, `::1`) and on request for others ([`PlainHttp`], `--plain-http` /
@@ -19,23 +22,27 @@
 //! falls back to the `sha256-<hex>` tag index and says so in [`Referrers::source`]; it sets no
 //! `OCI-Subject` header; it ignores tag-list pagination; it requires `Accept` to include the OCI
 //! types (always sent) and a manifest's blobs and children in the same repository first
-//! ([`Registry::publish`] pushes in that order). Not supported: OAuth2 identity (refresh)
-//! tokens ([`Error::IdentityToken`]), maintaining the referrers tag index on write (the
-//! attestation store's job), cross-repository blob mounts, client certificates.
+//! ([`Registry::publish`] pushes in that order). Not supported: maintaining the referrers tag
+//! index on write (the attestation store's job), cross-repository blob mounts, client
+//! certificates.
 //!
 //! Not for: OCI layout directories ([`super::layout`]); building the documents (the image
 //! builder). Behaviour per reference/registry-and-plugins.md §2.5, §3, §4, §5.2, §6.
 
 pub mod auth;
+mod bearer;
 mod blobs;
+pub mod limits;
 mod manifests;
 mod publish;
 mod referrers;
+pub mod retry;
 mod transport;
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub use blobs::Pushed;
 pub use publish::Published;
@@ -91,6 +98,29 @@ pub struct Settings {
     pub upload: Upload,
     /// Where credentials come from.
     pub credentials: auth::Sources,
+    /// How failed idempotent requests are retried.
+    pub retry: retry::Policy,
+    /// How long a connection may take to open, and how long a response may go silent.
+    pub timeouts: Timeouts,
+}
+
+/// Network timeouts of every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening a connection.
+    pub connect: Duration,
+    /// The longest silence while waiting for (more of) a response; a stalled registry is given
+    /// up on after this and the request retried.
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(30),
+            read: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Why a registry operation failed.
@@ -111,16 +141,91 @@ pub enum Error {
         #[source]
         source: auth::Error,
     },
-    /// The credential found is an identity token, which is not exchanged yet.
+    /// The token server refused to issue a token for a scope.
     #[error(
-        "{registry}: {origin} hold an identity token, which is not supported; \
-         log in with a user name and password instead"
+        "{realm}: the token server refused {scope} for {registry} ({origin}): HTTP {status}: {message}"
     )]
-    IdentityToken {
+    TokenRefused {
         /// The registry.
         registry: String,
-        /// Where the token came from.
+        /// The token server's URL.
+        realm: String,
+        /// The scope asked for (`repository:NAME:pull,push`).
+        scope: String,
+        /// The HTTP status.
+        status: u16,
+        /// Where the credentials came from.
         origin: Box<auth::Origin>,
+        /// The token server's message.
+        message: String,
+    },
+    /// The token server answered without a usable token.
+    #[error("{realm}: the token server's answer holds no token")]
+    NoToken {
+        /// The token server's URL.
+        realm: String,
+    },
+    /// The registry's authentication challenge cannot be followed.
+    #[error("{url}: {problem}")]
+    Challenge {
+        /// The URL that sent the challenge.
+        url: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The token was issued, but the registry says it does not grant what the request needs.
+    #[error(
+        "{url}: access to repository {repository} denied by registry {registry}: the token for \
+         {origin} does not grant {scope}"
+    )]
+    Denied {
+        /// The registry.
+        registry: String,
+        /// The repository.
+        repository: String,
+        /// The scope needed (`repository:NAME:pull,push`).
+        scope: String,
+        /// The URL refused.
+        url: String,
+        /// Where the credentials came from.
+        origin: Box<auth::Origin>,
+    },
+    /// A response body is larger than anything of its kind needs to be; it was not read.
+    #[error("{url}: {what} larger than the {limit}-byte limit; not read")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// What the body was (`manifest`, `referrers index`, `token response`, …).
+        what: &'static str,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A request kept failing with transient errors until the attempts or the time ran out.
+    #[error("{url}: gave up after {attempts} attempts in {seconds:.1}s")]
+    GaveUp {
+        /// The URL of the last attempt.
+        url: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// How long they took.
+        seconds: f64,
+        /// The last attempt's failure.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The registry asked to be retried later than the retry budget allows.
+    #[error(
+        "{url}: HTTP {status}, retry after {seconds}s, beyond the {budget}s the retries may take"
+    )]
+    RetryTooLate {
+        /// The URL.
+        url: String,
+        /// The HTTP status (429, 503).
+        status: u16,
+        /// The `Retry-After` wait asked for.
+        seconds: u64,
+        /// The time left to retry in.
+        budget: u64,
     },
     /// The request did not get a response.
     #[error("{url}: request failed")]
@@ -231,17 +336,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// oci-client failed in a way that carries no HTTP status.
-    #[error("{operation} on registry {registry} failed")]
-    Oci {
-        /// The registry.
-        registry: String,
-        /// What was being done.
-        operation: &'static str,
-        /// oci-client's error.
-        #[source]
-        source: oci_client::errors::OciDistributionError,
-    },
     /// The image to publish is not the one the target reference's digest names.
     #[error("{target}: the image set's root has digest {actual}")]
     TargetDigest {
@@ -256,6 +350,26 @@ pub enum Error {
         /// The target reference.
         target: String,
     },
+}
+
+impl Error {
+    /// The failure itself: the last attempt's error when retries gave up, else `self`.
+    pub fn last_attempt(&self) -> &Error {
+        match self {
+            Self::GaveUp { source, .. } => source.last_attempt(),
+            other => other,
+        }
+    }
+
+    /// Whether this failure may pass on its own (a connection error, HTTP 5xx, 408 or 429), so
+    /// that the same request is worth sending again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Request { .. } => true,
+            Self::Status { status, .. } => retry::transient_status(*status),
+            _ => false,
+        }
+    }
 }
 
 /// A blocking registry client. Create one per command; it caches tokens per repository.
@@ -301,6 +415,18 @@ impl Registry {
     ) -> Result<u64, Error> {
         self.runtime
             .block_on(self.transport.get_blob(repository, digest, out))
+    }
+
+    /// A small blob (a config, an envelope, a bundle) in memory, verified; refused unread
+    /// beyond `limit` bytes.
+    pub fn read_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        limit: u64,
+    ) -> Result<Vec<u8>, Error> {
+        self.runtime
+            .block_on(self.transport.read_blob(repository, digest, limit))
     }
 
     /// Whether the repository holds this blob.

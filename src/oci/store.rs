@@ -46,6 +46,27 @@ pub enum Error {
     },
 }
 
+/// The largest config, envelope or bundle [`Store::read_blob`] takes from a registry into
+/// memory (cosign's own limit on such blobs is 128 MiB; ours need a few kilobytes).
+pub const SMALL_BLOB_LIMIT: u64 = 16 << 20;
+
+impl Error {
+    /// Whether the thing asked for is not there (a registry's 404, a layout without the tag
+    /// or digest), as opposed to a store that could not be read.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Registry(error) => {
+                matches!(error.last_attempt(), registry::Error::NotFound { .. })
+            }
+            Self::Layout(error) => matches!(
+                error,
+                layout::Error::UnknownTag { .. } | layout::Error::UnknownDigest { .. }
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// A registry repository or an OCI layout.
 pub enum Store {
     /// A repository reached through a registry client.
@@ -161,11 +182,19 @@ impl Store {
         }
     }
 
-    /// A small blob (a config, an envelope) in memory, checked against its digest.
+    /// A small blob (a config, an envelope) in memory, checked against its digest; from a
+    /// registry, one over [`SMALL_BLOB_LIMIT`] is refused.
     pub fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>, Error> {
-        let mut bytes = Vec::new();
-        self.copy_blob(digest, &mut bytes)?;
-        Ok(bytes)
+        match self {
+            Self::Registry { client, repository } => {
+                Ok(client.read_blob(repository, digest, SMALL_BLOB_LIMIT)?)
+            }
+            Self::Layout(_) => {
+                let mut bytes = Vec::new();
+                self.copy_blob(digest, &mut bytes)?;
+                Ok(bytes)
+            }
+        }
     }
 
     /// Stores a blob unless present.

@@ -191,7 +191,8 @@ fn a_server_error_is_an_error() {
             body.to_vec(),
         )
     });
-    match query(&double, None).unwrap_err() {
+    // Retried as transient, then reported with the last attempt's status.
+    match query(&double, None).unwrap_err().last_attempt() {
         registry::Error::Status {
             status,
             code,
@@ -199,7 +200,7 @@ fn a_server_error_is_an_error() {
             url,
             ..
         } => {
-            assert_eq!(status, 500);
+            assert_eq!(*status, 500);
             assert_eq!(code.as_deref(), Some("UNKNOWN"));
             assert!(message.contains("storage on fire"), "{message}");
             assert!(url.contains("/v2/app/referrers/sha256:"), "{url}");

@@ -34,10 +34,12 @@ pub fn data(relative: &str) -> PathBuf {
 }
 
 pub mod archive;
+pub mod fault;
 pub mod http;
 pub mod lock;
 pub mod registry;
 pub mod signed;
+pub mod token;
 
 /// Whether `path` is a directory itself, not a symlink to one. The shared data may store
 /// upstream's symlinks as real links or as small stand-in files; walkers descend only into real

@@ -1,6 +1,6 @@
 //! A real registry for tests: Debian's `docker-registry` (distribution 2.8) on a free loopback
-//! port, storage in a temporary directory, optionally behind htpasswd basic auth; killed when
-//! dropped. Recipe from reference/registry-and-plugins.md §6.3.
+//! port, storage in a temporary directory, optionally behind htpasswd basic auth or bearer
+//! tokens from a token server (`auth: token`, see `token.rs`); killed when dropped. Recipe from reference/registry-and-plugins.md §6.3.
 //!
 //! The registry picks its own port (`http.addr: 127.0.0.1:0`) and announces it in its log, so
 //! two tests never race for one. Missing `docker-registry` fails the test loudly: install it
@@ -9,6 +9,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Where a token-auth registry sends clients, and whose tokens it trusts.
+pub struct TokenAuth {
+    /// The token server's URL.
+    pub realm: String,
+    /// The `service` tokens are issued for.
+    pub service: String,
+    /// The issuer tokens must name.
+    pub issuer: String,
+    /// The certificate bundle tokens are verified against (`rootcertbundle`).
+    pub certificate: PathBuf,
+}
 
 /// A running registry; stops when dropped.
 pub struct Registry {
@@ -25,15 +37,20 @@ pub const PASSWORD: &str = "testpass";
 impl Registry {
     /// A registry without authentication.
     pub fn start() -> Self {
-        Self::launch(false)
+        Self::launch(false, None)
     }
 
     /// A registry that requires [`USER`] / [`PASSWORD`] by HTTP basic auth (bcrypt htpasswd).
     pub fn start_with_basic_auth() -> Self {
-        Self::launch(true)
+        Self::launch(true, None)
     }
 
-    fn launch(basic_auth: bool) -> Self {
+    /// A registry that requires bearer tokens issued by `tokens`, as public registries do.
+    pub fn start_with_token_auth(tokens: &TokenAuth) -> Self {
+        Self::launch(false, Some(tokens))
+    }
+
+    fn launch(basic_auth: bool, tokens: Option<&TokenAuth>) -> Self {
         let dir = tempfile::tempdir().expect("registry temp dir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("registry data dir");
@@ -56,6 +73,16 @@ impl Registry {
             config.push_str(&format!(
                 "auth:\n  htpasswd:\n    realm: test-realm\n    path: {}\n",
                 htpasswd.display()
+            ));
+        }
+        if let Some(tokens) = tokens {
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    \
+                 rootcertbundle: {}\n",
+                tokens.realm,
+                tokens.service,
+                tokens.issuer,
+                tokens.certificate.display()
             ));
         }
         let config_path = dir.path().join("config.yml");

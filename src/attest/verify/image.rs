@@ -39,6 +39,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Which story this failure tells: the store could not be read, there is nothing to
+    /// verify, or what was found failed a check.
+    pub fn class(&self) -> fetch::Class {
+        match self {
+            Self::Fetch(error) => error.class(),
+            Self::NoneFound { .. } => fetch::Class::NotFound,
+            Self::NoneVerified { .. } | Self::PredicateType { .. } => fetch::Class::DoesNotVerify,
+        }
+    }
+}
+
 /// Which storage scheme the verified attestations came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {

@@ -114,7 +114,26 @@ pub enum Error {
         #[source]
         source: Box<verify::Error>,
     },
-    /// The attestation is missing, of another type, or does not verify: nothing is built.
+    /// The attestations could not be read (network, HTTP status): nothing is built, and
+    /// nothing is known about them.
+    #[error("could not fetch the attestations of {image}; nothing was rebuilt")]
+    AttestationFetch {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<image::Error>,
+    },
+    /// The image, or any attestation of it, is not there: nothing is built.
+    #[error("{image}: not found, or not attested; nothing was rebuilt")]
+    AttestationNotFound {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Box<image::Error>,
+    },
+    /// The attestation is of another type, or does not verify: nothing is built.
     #[error("the {PREDICATE_TYPE} attestation of {image} does not verify; nothing was rebuilt")]
     Verification {
         /// The image.
@@ -134,7 +153,7 @@ pub enum Error {
         found: String,
     },
     /// Discovery failed (`--insecure-skip-attestation-verification`).
-    #[error("cannot list the attestations of {image}")]
+    #[error("could not fetch the attestations of {image}")]
     Fetch {
         /// The image.
         image: String,
@@ -452,13 +471,7 @@ fn verified_predicate(
     )
     .map_err(|source| {
         let tlog = matches!(&source, image::Error::NoneVerified { errors } if errors.contains("transparency log"));
-        tlog_error(
-            Error::Verification {
-                image: image.to_owned(),
-                source: Box::new(source),
-            },
-            tlog,
-        )
+        tlog_error(verification_failure(image, source), tlog)
     })?;
     // verify_image keeps only attestations of the type, and fails when there are none.
     let Some(attestation) = verified.attestations.first() else {
@@ -480,6 +493,16 @@ fn verified_predicate(
         configuration: configuration(image, &attestation.statement)?,
         signer: Some(signer),
     })
+}
+
+/// The audit's error for a failed verification, by the story it tells.
+fn verification_failure(image: &str, source: image::Error) -> Error {
+    let (image, source) = (image.to_owned(), Box::new(source));
+    match source.class() {
+        crate::attest::fetch::Class::CouldNotFetch => Error::AttestationFetch { image, source },
+        crate::attest::fetch::Class::NotFound => Error::AttestationNotFound { image, source },
+        crate::attest::fetch::Class::DoesNotVerify => Error::Verification { image, source },
+    }
 }
 
 /// The first statement of the predicate type attached to `root`, read without checking any

@@ -5,19 +5,15 @@
 //! reference/registry-and-plugins.md §6.2 (both OCI types in `Accept`, `Content-Type` equal to
 //! the manifest's media type).
 
-use oci_client::RegistryOperation;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 
-use super::Error;
-use super::transport::{Transport, error_details};
+use super::transport::{Access, Failure, Transport, error_body, error_details, read_limited};
+use super::{Error, limits};
 use crate::oci::descriptor::Descriptor;
 use crate::oci::digest::Digest;
 use crate::oci::image_set::RawManifest;
 use crate::oci::manifest::{self, media_type};
 use crate::oci::reference::Remote;
-
-/// Larger manifests are refused unread (distribution itself rejects those over 4 MiB).
-const MAX_MANIFEST: usize = 16 << 20;
 
 impl Transport {
     pub(super) async fn get_manifest(&self, reference: &Remote) -> Result<RawManifest, Error> {
@@ -29,37 +25,39 @@ impl Transport {
             reference.identifier()
         ));
         let accept = media_type::MANIFESTS.join(", ");
-        let mut response = self
-            .send(&host, repository, RegistryOperation::Pull, &url, |http| {
-                http.get(&url).header(ACCEPT, &accept)
+        let (headers, bytes) = self
+            .retrying(&url, async |_| {
+                let response = self
+                    .send(
+                        &host,
+                        repository,
+                        Access::Pull,
+                        "get manifest",
+                        &url,
+                        |http| http.get(&url).header(ACCEPT, &accept),
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200 => {}
+                    404 => {
+                        let body = error_body(response).await;
+                        return Err(Failure::Fatal(Error::NotFound {
+                            what: "manifest",
+                            url: url.clone(),
+                            message: error_details(&body).1,
+                        }));
+                    }
+                    _ => {
+                        return Err(Failure::Fatal(
+                            self.status_error("get manifest", &url, response).await,
+                        ));
+                    }
+                }
+                let headers = response.headers().clone();
+                let bytes = read_limited(response, limits::MANIFEST, &url, "manifest").await?;
+                Ok((headers, bytes))
             })
             .await?;
-        match response.status().as_u16() {
-            200 => {}
-            404 => {
-                let body = response.bytes().await.unwrap_or_default();
-                return Err(Error::NotFound {
-                    what: "manifest",
-                    url,
-                    message: error_details(&body).1,
-                });
-            }
-            _ => return Err(self.status_error("get manifest", &url, response).await),
-        }
-        let headers = response.headers().clone();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|source| Error::Request {
-            url: url.clone(),
-            source,
-        })? {
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() > MAX_MANIFEST {
-                return Err(Error::Malformed {
-                    url,
-                    problem: "manifest larger than 16 MiB",
-                });
-            }
-        }
         let actual = Digest::of(&bytes);
         check_digests(&url, &actual, reference.digest(), &headers)?;
         let media_type = stated_media_type(&headers)
@@ -83,29 +81,32 @@ impl Transport {
             reference.identifier()
         ));
         let accept = media_type::MANIFESTS.join(", ");
-        let response = self
-            .send(&host, repository, RegistryOperation::Pull, &url, |http| {
-                http.head(&url).header(ACCEPT, &accept)
+        let headers = self
+            .retrying(&url, async |_| {
+                let response = self
+                    .send(&host, repository, Access::Pull, "resolve", &url, |http| {
+                        http.head(&url).header(ACCEPT, &accept)
+                    })
+                    .await?;
+                match response.status().as_u16() {
+                    200 => Ok(response.headers().clone()),
+                    404 => Err(Failure::Fatal(Error::NotFound {
+                        what: "manifest",
+                        url: url.clone(),
+                        message: String::new(),
+                    })),
+                    _ => Err(Failure::Fatal(
+                        self.status_error("resolve", &url, response).await,
+                    )),
+                }
             })
             .await?;
-        match response.status().as_u16() {
-            200 => {}
-            404 => {
-                return Err(Error::NotFound {
-                    what: "manifest",
-                    url,
-                    message: String::new(),
-                });
-            }
-            _ => return Err(self.status_error("resolve", &url, response).await),
-        }
-        let headers = response.headers();
-        let digest = header_digest(headers);
+        let digest = header_digest(&headers);
         let size = headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        match (digest, size, stated_media_type(headers)) {
+        match (digest, size, stated_media_type(&headers)) {
             (Some(digest), Some(size), Some(media_type)) => {
                 check_digests(&url, &digest, reference.digest(), &HeaderMap::new())?;
                 Ok(Descriptor::new(media_type, size, digest))
@@ -124,31 +125,51 @@ impl Transport {
         let repository = target.repository();
         let host = self.host(repository.registry())?;
         let descriptor = Descriptor::of(media_type, bytes);
-        let reference = match target.digest() {
-            Some(digest) if *digest != descriptor.digest => {
-                return Err(Error::DigestMismatch {
-                    url: target.to_string(),
-                    expected: *digest,
-                    actual: descriptor.digest,
-                });
-            }
-            Some(digest) => oci_client::Reference::with_digest(
-                repository.registry().to_owned(),
-                repository.path().to_owned(),
-                digest.to_string(),
-            ),
-            None => host.reference(repository, &target.identifier()),
-        };
+        if let Some(digest) = target.digest()
+            && *digest != descriptor.digest
+        {
+            return Err(Error::DigestMismatch {
+                url: target.to_string(),
+                expected: *digest,
+                actual: descriptor.digest,
+            });
+        }
         let content_type =
             reqwest::header::HeaderValue::from_str(media_type).map_err(|_| Error::Malformed {
                 url: target.to_string(),
                 problem: "media type is not a valid header value",
             })?;
-        self.prepare(&host).await;
-        host.client
-            .push_manifest_raw(&reference, bytes.to_vec(), content_type)
-            .await
-            .map_err(|e| self.oci_error(&host, "push manifest", e))?;
+        let url = host.url(&format!(
+            "{}/manifests/{}",
+            repository.path(),
+            target.identifier()
+        ));
+        let body = bytes::Bytes::copy_from_slice(bytes);
+        // Idempotent: the same bytes under the same name, so a PUT whose answer was lost is
+        // simply sent again.
+        self.retrying(&url, async |_| {
+            let response = self
+                .send(
+                    &host,
+                    repository,
+                    Access::Push,
+                    "push manifest",
+                    &url,
+                    |http| {
+                        http.put(&url)
+                            .header(CONTENT_TYPE, content_type.clone())
+                            .body(body.clone())
+                    },
+                )
+                .await?;
+            match response.status().as_u16() {
+                200..=299 => Ok(()),
+                _ => Err(Failure::Fatal(
+                    self.status_error("push manifest", &url, response).await,
+                )),
+            }
+        })
+        .await?;
         Ok(descriptor)
     }
 }

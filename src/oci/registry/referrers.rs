@@ -9,11 +9,10 @@
 //! Not for: writing referrers or maintaining the tag index (the attestation store). Follows
 //! reference/registry-and-plugins.md §4.1–§4.3 and reference/cosign-attestations.md §3.4.
 
-use oci_client::RegistryOperation;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, LINK};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LINK};
 
-use super::Error;
-use super::transport::Transport;
+use super::transport::{Access, Failure, Transport, error_body, error_details, read_limited};
+use super::{Error, limits};
 use crate::oci::descriptor::Descriptor;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Index, media_type};
@@ -40,7 +39,55 @@ pub struct Referrers {
     pub source: ReferrersSource,
 }
 
+/// What the referrers API said: an index (with whether it applied the artifact-type filter),
+/// or that it does not exist here.
+enum Answer {
+    Index { body: Vec<u8>, filtered: bool },
+    NoApi,
+}
+
 impl Transport {
+    /// One round of the referrers API, retried: its index, or that the registry has none.
+    async fn referrers_api(
+        &self,
+        repository: &Repository,
+        url: &str,
+        operation: &'static str,
+        read_body: bool,
+    ) -> Result<Answer, Error> {
+        let host = self.host(repository.registry())?;
+        self.retrying(url, async |_| {
+            let response = self
+                .send(&host, repository, Access::Pull, operation, url, |http| {
+                    http.get(url).header(ACCEPT, media_type::OCI_INDEX)
+                })
+                .await?;
+            let status = response.status().as_u16();
+            let is_index = is_oci_index(response.headers());
+            let filtered = response
+                .headers()
+                .get_all("OCI-Filters-Applied")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.split(',').any(|f| f.trim() == "artifactType"));
+            match status {
+                200 if is_index => {
+                    let body = if read_body {
+                        read_limited(response, limits::REFERRERS, url, "referrers index").await?
+                    } else {
+                        Vec::new()
+                    };
+                    Ok(Answer::Index { body, filtered })
+                }
+                200 | 400 | 404 | 406 => Ok(Answer::NoApi),
+                _ => Err(Failure::Fatal(
+                    self.status_error(operation, url, response).await,
+                )),
+            }
+        })
+        .await
+    }
+
     pub(super) async fn referrers(
         &self,
         repository: &Repository,
@@ -52,37 +99,19 @@ impl Transport {
         if let Some(wanted) = artifact_type {
             url = format!("{url}?artifactType={}", query_escape(wanted));
         }
-        let response = self
-            .send(&host, repository, RegistryOperation::Pull, &url, |http| {
-                http.get(&url).header(ACCEPT, media_type::OCI_INDEX)
-            })
-            .await?;
-        let status = response.status().as_u16();
-        let is_index = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().unwrap_or(v).trim() == media_type::OCI_INDEX);
-        let filtered = response
-            .headers()
-            .get_all("OCI-Filters-Applied")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(',').any(|f| f.trim() == "artifactType"));
-        let (mut manifests, source) =
-            match status {
-                200 if is_index => {
-                    let body = response.bytes().await.map_err(|source| Error::Request {
-                        url: url.clone(),
-                        source,
-                    })?;
+        let (mut manifests, source, filtered) =
+            match self
+                .referrers_api(repository, &url, "list referrers", true)
+                .await?
+            {
+                Answer::Index { body, filtered } => {
                     let index = Index::parse(&body).map_err(|source| Error::Document {
                         url: url.clone(),
                         source,
                     })?;
-                    (index.manifests, ReferrersSource::Api)
+                    (index.manifests, ReferrersSource::Api, filtered)
                 }
-                200 | 400 | 404 | 406 => {
+                Answer::NoApi => {
                     let tagged = Remote::at_tag(repository.clone(), &referrers_tag(subject))
                         .map_err(|_| Error::Malformed {
                             url: url.clone(),
@@ -100,12 +129,11 @@ impl Transport {
                         Err(Error::NotFound { .. }) => Vec::new(),
                         Err(other) => return Err(other),
                     };
-                    (manifests, ReferrersSource::TagSchema)
+                    (manifests, ReferrersSource::TagSchema, false)
                 }
-                _ => return Err(self.status_error("list referrers", &url, response).await),
             };
         if let Some(wanted) = artifact_type
-            && !(source == ReferrersSource::Api && filtered)
+            && !filtered
         {
             manifests.retain(|d| d.artifact_type.as_deref() == Some(wanted));
         }
@@ -121,23 +149,11 @@ impl Transport {
     ) -> Result<bool, Error> {
         let host = self.host(repository.registry())?;
         let url = host.url(&format!("{}/referrers/{subject}", repository.path()));
-        let response = self
-            .send(&host, repository, RegistryOperation::Pull, &url, |http| {
-                http.get(&url).header(ACCEPT, media_type::OCI_INDEX)
-            })
-            .await?;
-        let is_index = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().unwrap_or(v).trim() == media_type::OCI_INDEX);
-        match response.status().as_u16() {
-            200 => Ok(is_index),
-            400 | 404 | 406 => Ok(false),
-            _ => Err(self
-                .status_error("probe referrers API", &url, response)
-                .await),
-        }
+        Ok(matches!(
+            self.referrers_api(repository, &url, "probe referrers API", false)
+                .await?,
+            Answer::Index { .. }
+        ))
     }
 
     pub(super) async fn list_tags(&self, repository: &Repository) -> Result<Vec<String>, Error> {
@@ -150,32 +166,38 @@ impl Transport {
         let mut url = host.url(&format!("{}/tags/list", repository.path()));
         let mut tags = Vec::new();
         for _ in 0..MAX_TAG_PAGES {
-            let response = self
-                .send(&host, repository, RegistryOperation::Pull, &url, |http| {
-                    http.get(&url)
+            let (next, body) = self
+                .retrying(&url, async |_| {
+                    let response = self
+                        .send(&host, repository, Access::Pull, "list tags", &url, |http| {
+                            http.get(&url)
+                        })
+                        .await?;
+                    match response.status().as_u16() {
+                        200 => {}
+                        404 => {
+                            let body = error_body(response).await;
+                            return Err(Failure::Fatal(Error::NotFound {
+                                what: "repository",
+                                url: url.clone(),
+                                message: error_details(&body).1,
+                            }));
+                        }
+                        _ => {
+                            return Err(Failure::Fatal(
+                                self.status_error("list tags", &url, response).await,
+                            ));
+                        }
+                    }
+                    let next = response
+                        .headers()
+                        .get(LINK)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(next_link);
+                    let body = read_limited(response, limits::TAG_PAGE, &url, "tag list").await?;
+                    Ok((next, body))
                 })
                 .await?;
-            match response.status().as_u16() {
-                200 => {}
-                404 => {
-                    let body = response.bytes().await.unwrap_or_default();
-                    return Err(Error::NotFound {
-                        what: "repository",
-                        url,
-                        message: super::transport::error_details(&body).1,
-                    });
-                }
-                _ => return Err(self.status_error("list tags", &url, response).await),
-            }
-            let next = response
-                .headers()
-                .get(LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
-            let body = response.bytes().await.map_err(|source| Error::Request {
-                url: url.clone(),
-                source,
-            })?;
             let page: Page = serde_json::from_slice(&body).map_err(|source| Error::Json {
                 url: url.clone(),
                 source,
@@ -194,6 +216,13 @@ impl Transport {
             problem: "tag list pagination does not end",
         })
     }
+}
+
+fn is_oci_index(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or(v).trim() == media_type::OCI_INDEX)
 }
 
 /// The target of `Link: <…>; rel="next"`.

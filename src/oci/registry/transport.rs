@@ -1,29 +1,52 @@
-//! Per-registry connection state and authenticated raw requests.
+//! Per-registry connection state, authorised requests, retries and bounded reads.
 //!
-//! One oci-client `Client` per registry host (each knows its scheme and credential, and does the
-//! bearer-token dance and token caching); plain `reqwest` requests for the calls oci-client
-//! does not expose as needed (manifest `Content-Type`, status codes, referrers), authorised with
-//! the token oci-client obtained. A request refused with 401 is retried once with a fresh
-//! authorisation, which covers expired tokens.
+//! One [`Host`] per registry (its scheme, credential, authentication challenge and the
+//! authorisations obtained per repository and access). [`Transport::send`] sends one request
+//! with the right authorisation: on a 401 it learns the challenge again, fetches a fresh token
+//! once and resends, then reports [`Error::Unauthorized`] or, when the registry says the token
+//! lacks the scope, [`Error::Denied`]. Statuses worth retrying come back as a transient
+//! [`Failure`]; [`Transport::retrying`] runs a whole operation (request and body) again after a
+//! back-off, within [`super::retry::Policy`]. [`Transport::read_limited`] reads a body up to a
+//! limit; error bodies are cut at [`limits::ERROR_BODY`].
 //!
-//! Not for: the operations themselves (the sibling modules) or credential lookup
-//! ([`super::auth`]).
+//! Not for: the operations themselves (the sibling modules), the token exchange
+//! ([`super::bearer`]) or credential lookup ([`super::auth`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use oci_client::RegistryOperation;
-use oci_client::errors::OciDistributionError;
-use oci_client::secrets::RegistryAuth;
+use std::time::{Duration, Instant};
 
 use super::auth::{Credential, Origin};
-use super::{Error, PlainHttp, Settings, Tls, Upload, is_loopback};
+use super::bearer::{self, Challenge};
+use super::{Error, PlainHttp, Settings, Tls, is_loopback, limits, retry};
 use crate::oci::reference::Repository;
 
-const USER_AGENT: &str = concat!("receipts/", env!("CARGO_PKG_VERSION"));
+pub(super) const USER_AGENT: &str = concat!("receipts/", env!("CARGO_PKG_VERSION"));
 
-/// How a raw request is authorised.
+/// What a request needs to do in a repository: the token scope's actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Access {
+    /// Read.
+    Pull,
+    /// Read and write.
+    Push,
+}
+
+impl Access {
+    fn actions(self) -> &'static str {
+        match self {
+            Self::Pull => "pull",
+            Self::Push => "pull,push",
+        }
+    }
+
+    /// The token scope for `repository` (docker's token specification).
+    pub(super) fn scope(self, repository: &Repository) -> String {
+        format!("repository:{}:{}", repository.path(), self.actions())
+    }
+}
+
+/// How a request is authorised.
 #[derive(Clone)]
 enum Authorization {
     Nothing,
@@ -34,11 +57,11 @@ enum Authorization {
 /// One registry host.
 pub(super) struct Host {
     pub(super) registry: String,
-    scheme: &'static str,
-    pub(super) client: oci_client::Client,
-    auth: RegistryAuth,
+    pub(super) scheme: &'static str,
+    pub(super) credential: Credential,
     pub(super) origin: Origin,
-    authorizations: Mutex<BTreeMap<(String, RegistryOperation), Authorization>>,
+    challenge: Mutex<Option<Challenge>>,
+    authorizations: Mutex<BTreeMap<(String, Access), Authorization>>,
 }
 
 impl Host {
@@ -47,20 +70,43 @@ impl Host {
         format!("{}://{}/v2/{path}", self.scheme, self.registry)
     }
 
-    /// The oci-client reference for a repository (the tag is never used for blob calls).
-    pub(super) fn reference(&self, repository: &Repository, tag: &str) -> oci_client::Reference {
-        oci_client::Reference::with_tag(
-            repository.registry().to_owned(),
-            repository.path().to_owned(),
-            tag.to_owned(),
-        )
+    /// Whether `url` is on this registry (credentials are sent nowhere else, e.g. not to the
+    /// storage a blob GET redirects to or an upload `Location` on another host).
+    fn owns(&self, url: &str) -> bool {
+        url.strip_prefix(self.scheme)
+            .and_then(|rest| rest.strip_prefix("://"))
+            .and_then(|rest| rest.strip_prefix(self.registry.as_str()))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+}
+
+/// A failed attempt: worth another (after the wait the server asked for, if any), or final.
+pub(super) enum Failure {
+    /// The failure may pass; the same request may be sent again.
+    Transient {
+        /// What went wrong.
+        error: Error,
+        /// The server's `Retry-After`.
+        after: Option<Duration>,
+    },
+    /// Sending again would fail the same way.
+    Fatal(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        if error.is_transient() {
+            Self::Transient { error, after: None }
+        } else {
+            Self::Fatal(error)
+        }
     }
 }
 
 /// All hosts seen so far, created on first use.
 pub(super) struct Transport {
     settings: Settings,
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
 }
 
@@ -69,8 +115,8 @@ impl Transport {
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .danger_accept_invalid_certs(settings.tls == Tls::SkipVerification)
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(300))
+            .connect_timeout(settings.timeouts.connect)
+            .read_timeout(settings.timeouts.read)
             .build()
             .map_err(Error::Client)?;
         Ok(Self {
@@ -80,9 +126,14 @@ impl Transport {
         })
     }
 
+    /// How blobs are uploaded.
+    pub(super) fn upload_style(&self) -> super::Upload {
+        self.settings.upload
+    }
+
     /// The state for `registry`, looking up its credential on first use.
     pub(super) fn host(&self, registry: &str) -> Result<Arc<Host>, Error> {
-        if let Some(host) = self.lock_hosts().get(registry) {
+        if let Some(host) = lock(&self.hosts).get(registry) {
             return Ok(host.clone());
         }
         let found = self
@@ -93,106 +144,141 @@ impl Transport {
                 registry: registry.into(),
                 source,
             })?;
-        let auth = match found.credential {
-            Credential::Anonymous => RegistryAuth::Anonymous,
-            Credential::Basic { username, password } => RegistryAuth::Basic(username, password),
-            Credential::RegistryToken(token) => RegistryAuth::Bearer(token),
-            Credential::IdentityToken(_) => {
-                return Err(Error::IdentityToken {
-                    registry: registry.into(),
-                    origin: Box::new(found.origin),
-                });
-            }
-        };
         let plain = match &self.settings.plain_http {
             PlainHttp::Loopback => is_loopback(registry),
             PlainHttp::Hosts(hosts) => is_loopback(registry) || hosts.iter().any(|h| h == registry),
             PlainHttp::Everywhere => true,
         };
-        let config = oci_client::client::ClientConfig {
-            protocol: if plain {
-                oci_client::client::ClientProtocol::Http
-            } else {
-                oci_client::client::ClientProtocol::Https
-            },
-            accept_invalid_certificates: self.settings.tls == Tls::SkipVerification,
-            use_monolithic_push: self.settings.upload == Upload::Monolithic,
-            platform_resolver: None,
-            connect_timeout: Some(Duration::from_secs(30)),
-            read_timeout: Some(Duration::from_secs(300)),
-            user_agent: USER_AGENT,
-            ..Default::default()
-        };
-        let client = oci_client::Client::try_from(config).map_err(|source| Error::Oci {
-            registry: registry.into(),
-            operation: "set up the registry client",
-            source,
-        })?;
         let host = Arc::new(Host {
             registry: registry.into(),
             scheme: if plain { "http" } else { "https" },
-            client,
-            auth,
+            credential: found.credential,
             origin: found.origin,
+            challenge: Mutex::new(None),
             authorizations: Mutex::new(BTreeMap::new()),
         });
-        self.lock_hosts().insert(registry.into(), host.clone());
+        lock(&self.hosts).insert(registry.into(), host.clone());
         Ok(host)
     }
 
-    fn lock_hosts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Host>>> {
-        // A panic elsewhere cannot leave the map half-updated: insertion is one call.
-        self.hosts.lock().unwrap_or_else(|e| e.into_inner())
+    /// Runs `attempt` (given its 1-based number) until it succeeds, fails for good, or the
+    /// retry policy's attempts or time run out.
+    pub(super) async fn retrying<T>(
+        &self,
+        url: &str,
+        mut attempt: impl AsyncFnMut(u32) -> Result<T, Failure>,
+    ) -> Result<T, Error> {
+        let policy = self.settings.retry;
+        let started = Instant::now();
+        let mut number = 0;
+        loop {
+            number += 1;
+            let (error, after) = match attempt(number).await {
+                Ok(value) => return Ok(value),
+                Err(Failure::Fatal(error)) => return Err(error),
+                Err(Failure::Transient { error, after }) => (error, after),
+            };
+            let elapsed = started.elapsed();
+            let left = policy.total.saturating_sub(elapsed);
+            if let (Some(after), Error::Status { status, url, .. }) = (after, &error)
+                && after > left
+            {
+                return Err(Error::RetryTooLate {
+                    url: url.clone(),
+                    status: *status,
+                    seconds: after.as_secs(),
+                    budget: left.as_secs(),
+                });
+            }
+            let wait = after.unwrap_or_else(|| policy.backoff(number));
+            if number >= policy.attempts || wait >= left {
+                if number == 1 {
+                    return Err(error);
+                }
+                return Err(Error::GaveUp {
+                    url: url.into(),
+                    attempts: number,
+                    seconds: elapsed.as_secs_f64(),
+                    source: Box::new(error),
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
     }
 
-    /// Makes oci-client hold the host's credential for its own calls.
-    pub(super) async fn prepare(&self, host: &Host) {
-        host.client
-            .store_auth_if_needed(&host.registry, &host.auth)
-            .await;
+    /// The registry's authentication challenge, asked once per host (`GET /v2/`).
+    async fn challenge(&self, host: &Host) -> Result<Challenge, Failure> {
+        if let Some(known) = lock(&host.challenge).clone() {
+            return Ok(known);
+        }
+        let url = host.url("");
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|source| Error::Request {
+                url: url.clone(),
+                source,
+            })?;
+        let status = response.status().as_u16();
+        let challenge = if status == 401 {
+            bearer::parse(response.headers(), &url)?
+        } else if retry::transient_status(status) {
+            return Err(self.status_failure("reach", &url, response).await);
+        } else {
+            // 200, or a registry that answers /v2/ oddly: requests will show what they need.
+            Challenge::Open
+        };
+        *lock(&host.challenge) = Some(challenge.clone());
+        Ok(challenge)
     }
 
     async fn authorization(
         &self,
         host: &Host,
         repository: &Repository,
-        operation: RegistryOperation,
-    ) -> Result<Authorization, Error> {
-        let key = (repository.path().to_owned(), operation);
+        access: Access,
+    ) -> Result<Authorization, Failure> {
+        let key = (repository.path().to_owned(), access);
         if let Some(cached) = lock(&host.authorizations).get(&key) {
             return Ok(cached.clone());
         }
-        let reference = host.reference(repository, "latest");
-        let token = host
-            .client
-            .auth(&reference, &host.auth, operation)
-            .await
-            .map_err(|e| self.oci_error(host, "authenticate", e))?;
-        let authorization = match (token, &host.auth) {
-            (Some(token), _) => Authorization::Bearer(token),
-            (None, RegistryAuth::Basic(user, password)) => {
-                Authorization::Basic(user.clone(), password.clone())
+        let authorization = match (self.challenge(host).await?, &host.credential) {
+            (Challenge::Open, _) => Authorization::Nothing,
+            (Challenge::Basic, Credential::Basic { username, password }) => {
+                Authorization::Basic(username.clone(), password.clone())
             }
-            (None, _) => Authorization::Nothing,
+            (Challenge::Basic, _) => Authorization::Nothing,
+            (Challenge::Bearer { .. }, Credential::RegistryToken(token)) => {
+                Authorization::Bearer(token.clone())
+            }
+            (Challenge::Bearer { realm, service }, _) => Authorization::Bearer(
+                self.token(host, &realm, service.as_deref(), &access.scope(repository))
+                    .await?,
+            ),
         };
         lock(&host.authorizations).insert(key, authorization.clone());
         Ok(authorization)
     }
 
-    /// Sends an authorised request; 401 is retried once with a fresh authorisation, then
-    /// reported as [`Error::Unauthorized`]. Any other status is the caller's to judge.
+    /// Sends one authorised request. A 401 is answered once with a fresh authorisation, then
+    /// reported; HTTP 5xx, 408 and 429 come back as transient failures; any other status is
+    /// the caller's to judge.
     pub(super) async fn send(
         &self,
         host: &Host,
         repository: &Repository,
-        operation: RegistryOperation,
+        access: Access,
+        operation: &'static str,
         url: &str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, Error> {
-        let mut retried = false;
+    ) -> Result<reqwest::Response, Failure> {
+        let mut refreshed = false;
         loop {
-            let authorization = self.authorization(host, repository, operation).await?;
+            let authorization = self.authorization(host, repository, access).await?;
             let request = match authorization {
+                _ if !host.owns(url) => build(&self.http),
                 Authorization::Nothing => build(&self.http),
                 Authorization::Basic(user, password) => {
                     build(&self.http).basic_auth(user, Some(password))
@@ -203,20 +289,54 @@ impl Transport {
                 url: url.into(),
                 source,
             })?;
-            if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            let status = response.status().as_u16();
+            if retry::transient_status(status) {
+                return Err(self.status_failure(operation, url, response).await);
+            }
+            if status != 401 {
                 return Ok(response);
             }
-            lock(&host.authorizations).remove(&(repository.path().to_owned(), operation));
-            if retried {
-                let (_, message) = error_details(&response.bytes().await.unwrap_or_default());
-                return Err(Error::Unauthorized {
+            lock(&host.authorizations).remove(&(repository.path().to_owned(), access));
+            if let Ok(challenge) = bearer::parse(response.headers(), url) {
+                *lock(&host.challenge) = Some(challenge);
+            }
+            if !refreshed {
+                refreshed = true;
+                continue;
+            }
+            if bearer::insufficient_scope(response.headers()) {
+                return Err(Failure::Fatal(Error::Denied {
                     registry: host.registry.clone(),
+                    repository: repository.path().to_owned(),
+                    scope: access.scope(repository),
                     url: url.into(),
                     origin: Box::new(host.origin.clone()),
-                    message,
-                });
+                }));
             }
-            retried = true;
+            let (_, message) = error_details(&error_body(response).await);
+            return Err(Failure::Fatal(Error::Unauthorized {
+                registry: host.registry.clone(),
+                url: url.into(),
+                origin: Box::new(host.origin.clone()),
+                message,
+            }));
+        }
+    }
+
+    /// The failure for a response with an unexpected status: transient for 5xx, 408 and 429
+    /// (with the server's `Retry-After`), final otherwise.
+    pub(super) async fn status_failure(
+        &self,
+        operation: &'static str,
+        url: &str,
+        response: reqwest::Response,
+    ) -> Failure {
+        let after = retry::retry_after(response.headers());
+        let error = self.status_error(operation, url, response).await;
+        if error.is_transient() {
+            Failure::Transient { error, after }
+        } else {
+            Failure::Fatal(error)
         }
     }
 
@@ -228,8 +348,7 @@ impl Transport {
         response: reqwest::Response,
     ) -> Error {
         let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap_or_default();
-        let (code, message) = error_details(&body);
+        let (code, message) = error_details(&error_body(response).await);
         Error::Status {
             operation,
             url: url.into(),
@@ -238,64 +357,58 @@ impl Transport {
             message,
         }
     }
+}
 
-    /// Maps an oci-client failure to this module's errors, keeping status and registry code.
-    pub(super) fn oci_error(
-        &self,
-        host: &Host,
-        operation: &'static str,
-        error: OciDistributionError,
-    ) -> Error {
-        match error {
-            OciDistributionError::UnauthorizedError { url } => Error::Unauthorized {
-                registry: host.registry.clone(),
-                url,
-                origin: Box::new(host.origin.clone()),
-                message: String::new(),
-            },
-            OciDistributionError::ServerError {
-                code: 401,
-                url,
-                message,
-            } => Error::Unauthorized {
-                registry: host.registry.clone(),
-                url,
-                origin: Box::new(host.origin.clone()),
-                message: error_details(message.as_bytes()).1,
-            },
-            OciDistributionError::AuthenticationFailure(message) => Error::Unauthorized {
-                registry: host.registry.clone(),
-                url: host.url(""),
-                origin: Box::new(host.origin.clone()),
-                message: error_details(message.as_bytes()).1,
-            },
-            OciDistributionError::ServerError { code, url, message } => {
-                let (registry_code, message) = error_details(message.as_bytes());
-                Error::Status {
-                    operation,
-                    url,
-                    status: code,
-                    code: registry_code,
-                    message,
-                }
-            }
-            OciDistributionError::RequestError(source) => Error::Request {
-                url: source
-                    .url()
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|| host.url("")),
-                source,
-            },
-            source => Error::Oci {
-                registry: host.registry.clone(),
-                operation,
-                source,
-            },
+/// Reads a whole body of at most `limit` bytes; a longer one is refused, unread when its
+/// `Content-Length` says so.
+pub(super) async fn read_limited(
+    mut response: reqwest::Response,
+    limit: u64,
+    url: &str,
+    what: &'static str,
+) -> Result<Vec<u8>, Failure> {
+    let too_large = || {
+        Failure::Fatal(Error::TooLarge {
+            url: url.into(),
+            what,
+            limit,
+        })
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|source| Error::Request {
+        url: url.into(),
+        source,
+    })? {
+        if (bytes.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The first [`limits::ERROR_BODY`] bytes of an error response; the rest is never read, and a
+/// body cut short is as good as it got.
+pub(super) async fn error_body(mut response: reqwest::Response) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limits::ERROR_BODY as usize - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() >= limits::ERROR_BODY as usize {
+            break;
         }
     }
+    bytes
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every update is one assignment or insertion: a panic elsewhere leaves no half-state.
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -326,5 +439,28 @@ pub(super) fn error_details(body: &[u8]) -> (Option<String>, String) {
             let text = String::from_utf8_lossy(body);
             (None, text.trim().chars().take(512).collect())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_stay_on_their_registry() {
+        let host = Host {
+            registry: "127.0.0.1:5000".into(),
+            scheme: "http",
+            credential: Credential::Anonymous,
+            origin: Origin::Nowhere,
+            challenge: Mutex::new(None),
+            authorizations: Mutex::new(BTreeMap::new()),
+        };
+        assert!(host.owns("http://127.0.0.1:5000/v2/a/blobs/uploads/x"));
+        assert!(host.owns("http://127.0.0.1:5000"));
+        assert!(!host.owns("http://127.0.0.1:50001/v2/"));
+        assert!(!host.owns("https://127.0.0.1:5000/v2/"));
+        assert!(!host.owns("http://127.0.0.1:5000.evil/v2/"));
+        assert!(!host.owns("http://storage.example/blob"));
     }
 }
