@@ -15,7 +15,7 @@ use super::sources::{self, ArchSources, Indexed};
 use super::unify::{self, ArchSet};
 use super::{Error, Settings};
 use crate::apk::constraint::{Constraint, Operator};
-use crate::apk::repository::{FetchedKey, Fetcher};
+use crate::apk::repository::{FetchedKey, Fetcher, PackageFile};
 use crate::apk::solver::{self, Resolved, Resolver, Source};
 use crate::apk::version::Version;
 use crate::config::{Architecture, ImageConfiguration, LoadedConfiguration, Loader};
@@ -297,14 +297,14 @@ impl Locker {
         })
     }
 
-    /// The `.apk` bytes of a package `resolve` or `resolve_world` chose for `arch`, through the
-    /// download cache, its control member checked against the index's `C:` checksum. `None`
-    /// for a package of the base image (nothing to fetch).
-    pub fn fetch_package(
+    /// The `.apk` file of a package `resolve` or `resolve_world` chose for `arch`, opened through
+    /// the download cache, its control member checked against the index's `C:` checksum.
+    /// `None` for a package of the base image (nothing to fetch).
+    pub fn open_package(
         &self,
         arch: &Architecture,
         resolved: &Resolved<'_>,
-    ) -> Result<Option<Vec<u8>>, Error> {
+    ) -> Result<Option<PackageFile>, Error> {
         let Some(sources) = self.sources(arch) else {
             return Ok(None);
         };
@@ -317,7 +317,7 @@ impl Locker {
             return Ok(None);
         };
         self.fetcher
-            .fetch_package(repository, &sources.apk_arch, resolved.package)
+            .open_package(repository, &sources.apk_arch, resolved.package)
             .map(Some)
             .map_err(|source| Error::Package {
                 url: resolved.url.clone(),
