@@ -393,7 +393,9 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         }
         Packages::Resolve => {
             let locker = Locker::from_loaded(name, loaded.clone(), settings)?;
-            let result = locker.locked_configuration()?;
+            // One candidate table per architecture serves both the lock and the install order.
+            let tables = locker.tables();
+            let result = locker.locked_configuration_over(&tables)?;
             let mut plans = Vec::new();
             let mut resolutions = Vec::new();
             for arch in unique(locker.archs()) {
@@ -405,7 +407,8 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                     config: name.clone(),
                     source,
                 })?;
-                let resolution = locker.resolve_world(&arch, &validated.world::<&str>(&[]))?;
+                let resolution =
+                    locker.resolve_world_over(&tables, &arch, &validated.world::<&str>(&[]))?;
                 let keyring = read_keys(locker.fetcher(), &validated, settings)?;
                 let packages = resolution
                     .packages

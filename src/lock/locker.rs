@@ -43,6 +43,11 @@ pub struct ArchResolution<'a> {
     pub packages: Vec<Resolved<'a>>,
 }
 
+/// The candidate tables of a [`Locker`]'s architectures ([`Locker::tables`]).
+pub struct Tables<'a> {
+    resolvers: Vec<Resolver<'a>>,
+}
+
 /// The result of locking a configuration (apko's `LockImageConfiguration`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedConfiguration {
@@ -201,6 +206,28 @@ impl Locker {
 
     /// Resolves every distinct architecture (sorted) in `scope`.
     pub fn resolve(&self, scope: Scope) -> Result<Vec<ArchResolution<'_>>, Error> {
+        self.resolve_over(scope, None)
+    }
+
+    /// Every opened architecture's candidate table, built once: a build locks and then resolves
+    /// each architecture's pinned world for the install order (apko's `FixateWorld`) over the
+    /// same indexes, so both can share them ([`Locker::locked_configuration_over`],
+    /// [`Locker::resolve_world_over`]).
+    pub fn tables(&self) -> Tables<'_> {
+        Tables {
+            resolvers: self
+                .sources
+                .iter()
+                .map(|sources| Resolver::new(&solver_sources(sources)))
+                .collect(),
+        }
+    }
+
+    fn resolve_over<'s>(
+        &'s self,
+        scope: Scope,
+        tables: Option<&Tables<'s>>,
+    ) -> Result<Vec<ArchResolution<'s>>, Error> {
         let all: Vec<Vec<Source<'_>>> = self.sources.iter().map(solver_sources).collect();
         let arch_sources: Vec<solver::ArchSources<'_>> = self
             .sources
@@ -223,13 +250,22 @@ impl Locker {
         // large repository goes deeper than a default thread stack allows.
         std::thread::scope(|scope| {
             let mut handles = Vec::with_capacity(self.sources.len());
-            for (sources, list) in self.sources.iter().zip(&all) {
+            for (at, (sources, list)) in self.sources.iter().zip(&all).enumerate() {
                 let options = &options;
+                let table = tables.and_then(|tables| tables.resolvers.get(at));
                 let handle = std::thread::Builder::new()
                     .name(format!("resolve-{}", sources.apk_arch))
                     .stack_size(RESOLVER_STACK)
                     .spawn_scoped(scope, move || {
-                        Resolver::new(list)
+                        let built;
+                        let resolver = match table {
+                            Some(resolver) => resolver,
+                            None => {
+                                built = Resolver::new(list);
+                                &built
+                            }
+                        };
+                        resolver
                             .resolve(&sources.world, options)
                             .map_err(|error| diagnose(sources, error))
                     })
@@ -259,6 +295,30 @@ impl Locker {
         arch: &Architecture,
         world: &[String],
     ) -> Result<ArchResolution<'_>, Error> {
+        self.resolve_world_in(arch, world, None)
+    }
+
+    /// [`Locker::resolve_world`] over tables from [`Locker::tables`].
+    pub fn resolve_world_over<'s>(
+        &'s self,
+        tables: &Tables<'s>,
+        arch: &Architecture,
+        world: &[String],
+    ) -> Result<ArchResolution<'s>, Error> {
+        self.resolve_world_in(arch, world, Some(tables))
+    }
+
+    fn resolve_world_in<'s>(
+        &'s self,
+        arch: &Architecture,
+        world: &[String],
+        tables: Option<&Tables<'s>>,
+    ) -> Result<ArchResolution<'s>, Error> {
+        let table = self
+            .sources
+            .iter()
+            .position(|sources| &sources.arch == arch)
+            .and_then(|at| tables.and_then(|tables| tables.resolvers.get(at)));
         let Some(sources) = self.sources(arch) else {
             return Err(Error::NotOpened {
                 arch: arch.to_apk(),
@@ -283,7 +343,15 @@ impl Locker {
                 .name(format!("resolve-{}", sources.apk_arch))
                 .stack_size(RESOLVER_STACK)
                 .spawn_scoped(scope, || {
-                    Resolver::new(&list)
+                    let built;
+                    let resolver = match table {
+                        Some(resolver) => resolver,
+                        None => {
+                            built = Resolver::new(&list);
+                            &built
+                        }
+                    };
+                    resolver
                         .resolve(&world, &solver::Options::default())
                         .map_err(|error| diagnose(sources, error))
                 })
@@ -349,7 +417,22 @@ impl Locker {
     /// apko's `LockImageConfiguration`: resolves with every architecture known, unifies, and
     /// returns the index and per-architecture locked configurations.
     pub fn locked_configuration(&self) -> Result<LockedConfiguration, Error> {
-        let resolutions = self.resolve(Scope::Together)?;
+        self.locked_configuration_in(None)
+    }
+
+    /// [`Locker::locked_configuration`] over tables from [`Locker::tables`].
+    pub fn locked_configuration_over<'s>(
+        &'s self,
+        tables: &Tables<'s>,
+    ) -> Result<LockedConfiguration, Error> {
+        self.locked_configuration_in(Some(tables))
+    }
+
+    fn locked_configuration_in<'s>(
+        &'s self,
+        tables: Option<&Tables<'s>>,
+    ) -> Result<LockedConfiguration, Error> {
+        let resolutions = self.resolve_over(Scope::Together, tables)?;
         let sets: Vec<ArchSet> = resolutions
             .iter()
             .map(|resolution| {
