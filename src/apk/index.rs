@@ -110,6 +110,94 @@ pub fn parse_text(text: &[u8]) -> Result<Vec<Package>, Error> {
     Ok(packages)
 }
 
+/// How much decompressed text [`parse_from`] hands to its parser at a time.
+const CHUNK: usize = 256 * 1024;
+
+/// Why [`parse_from`] failed: its source, or the text.
+#[derive(Debug)]
+pub enum StreamError {
+    /// Reading the source failed (its error, unchanged).
+    Read(std::io::Error),
+    /// The text is not a valid APKINDEX.
+    Text(Error),
+}
+
+/// Parses `APKINDEX` text while it is being read (decompressed, typically): this thread reads,
+/// another parses what has been read so far, cut at blank lines so that every piece parses as
+/// it would within the whole. Returns the packages and how many bytes were read; a read error
+/// wins over a text error, as it would if the text were read first and parsed after.
+pub fn parse_from<R: std::io::Read>(mut source: R) -> Result<(Vec<Package>, u64), StreamError> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut packages = Vec::new();
+            let mut lines = 0;
+            let mut failure = None;
+            for piece in receiver {
+                if failure.is_none() {
+                    match parse_records(&piece, lines) {
+                        Ok(parsed) => packages.extend(parsed),
+                        Err(error) => failure = Some(error),
+                    }
+                    lines += bytecount_newlines(&piece);
+                }
+            }
+            match failure {
+                Some(error) => Err(error),
+                None => Ok(packages),
+            }
+        });
+        let read = read_pieces(&mut source, &sender);
+        drop(sender);
+        let parsed = parser.join();
+        let total = read.map_err(StreamError::Read)?;
+        match parsed {
+            Ok(packages) => Ok((packages.map_err(StreamError::Text)?, total)),
+            // A panic is a bug in this parser, not bad input; it surfaces as one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Reads `source` to its end, sending everything up to the last blank line of what has been
+/// read whenever at least [`CHUNK`] bytes are waiting; returns the bytes read.
+fn read_pieces<R: std::io::Read>(
+    source: &mut R,
+    sender: &std::sync::mpsc::SyncSender<Vec<u8>>,
+) -> std::io::Result<u64> {
+    let mut total = 0u64;
+    let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        total += read as u64;
+        pending.extend_from_slice(buffer.get(..read).unwrap_or(&[]));
+        if pending.len() < CHUNK {
+            continue;
+        }
+        let cut = pending
+            .windows(2)
+            .rposition(|pair| pair == b"\n\n")
+            .map(|at| at + 2);
+        if let Some(cut) = cut {
+            let rest = pending.split_off(cut);
+            let piece = std::mem::replace(&mut pending, rest);
+            pending.reserve(CHUNK * 2);
+            // A closed receiver means the parser stopped; reading on still counts the bytes.
+            let _ = sender.send(piece);
+        }
+    }
+    if !pending.is_empty() {
+        let _ = sender.send(pending);
+    }
+    Ok(total)
+}
+
 /// Parses whole lines; `line_offset` is the number of lines before `text` in the index.
 fn parse_records(text: &[u8], line_offset: usize) -> Result<Vec<Package>, Error> {
     // One validation pass over the whole text is far cheaper than one per line; the error still

@@ -13,6 +13,7 @@
 
 mod cache;
 mod checksum;
+mod open;
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +24,8 @@ use super::keyring::{self, Keyring};
 use super::package::Package;
 use super::signed::{self, Verified};
 
-use checksum::check_package;
 pub use checksum::control_checksum;
+pub use open::PackageFile;
 
 /// Why a repository, index, package or key cannot be had.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,15 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A package body broke off while it was being downloaded, or could not be stored.
+    #[error("{url}: download failed")]
+    Download {
+        /// The URL, without its password.
+        url: String,
+        /// The transport or disk failure.
         #[source]
         source: std::io::Error,
     },
@@ -339,6 +349,7 @@ impl Fetcher {
 
     /// The bytes of `package` from `repository`. When the index gave a `C:` checksum, the control
     /// member must match it, whether fetched or cached; only matching packages are cached.
+    /// [`Fetcher::open_package`] gives the same file without reading it into memory.
     pub fn fetch_package(
         &self,
         repository: &Repository,
@@ -346,85 +357,20 @@ impl Fetcher {
         package: &Package,
     ) -> Result<Vec<u8>, Error> {
         let location = repository.package_url(arch, package);
-        let url = match &repository.location {
-            Location::Local(_) => {
-                let bytes = read_local(Path::new(&location))?;
-                check_package(&bytes, package, &location)?;
-                return Ok(bytes);
-            }
-            Location::Remote(_) => parse_url(&location)?,
-        };
-        self.fetch_remote_package(url, package)
+        read_whole(self.open_package(repository, arch, package)?, &location)
     }
 
     /// The bytes of the `.apk` a lock file names: `url` is an `http(s)://` URL (through the
     /// download cache, as [`Fetcher::fetch_package`]), a `file://` URL or a path relative to
     /// `base_dir`. When `package` carries a `C:` checksum, the control member must match it.
+    /// [`Fetcher::open_package_url`] gives the same file without reading it into memory.
     pub fn fetch_package_url(
         &self,
         url: &str,
         base_dir: &Path,
         package: &Package,
     ) -> Result<Vec<u8>, Error> {
-        let path = if url.starts_with("https://") || url.starts_with("http://") {
-            return self.fetch_remote_package(parse_url(url)?, package);
-        } else if url.starts_with("file://") {
-            parse_url(url)?.to_file_path().map_err(|()| Error::Parse {
-                line: url.to_owned(),
-                problem: "not a local file URL",
-            })?
-        } else if url.contains("://") {
-            return Err(Error::Parse {
-                line: url.to_owned(),
-                problem: "only http, https and file URLs are supported",
-            });
-        } else {
-            base_dir.join(url)
-        };
-        let bytes = read_local(&path)?;
-        check_package(&bytes, package, &path.display().to_string())?;
-        Ok(bytes)
-    }
-
-    fn fetch_remote_package(&self, url: Url, package: &Package) -> Result<Vec<u8>, Error> {
-        let label = cache::redact(&url);
-        let cached = match &self.cache {
-            Some(root) => Some(cache::path_for_url(root, &url).ok_or_else(|| Error::Parse {
-                line: label.clone(),
-                problem: "the URL names no file",
-            })?),
-            None => None,
-        };
-        // A cached copy is only as good as the index checksum it matches.
-        if let Some(path) = &cached
-            && !package.checksum.is_empty()
-            && let Ok(bytes) = std::fs::read(path)
-            && check_package(&bytes, package, &label).is_ok()
-        {
-            return Ok(bytes);
-        }
-        if self.network == Network::Offline {
-            return Err(Error::Offline { url: label });
-        }
-        // Processes sharing the cache and wanting this package take turns: the first downloads,
-        // the others then find its copy (and check it, as any cached copy).
-        let entry_lock = match &cached {
-            Some(path) if !package.checksum.is_empty() => cache::lock_entry(path),
-            _ => None,
-        };
-        if entry_lock.is_some()
-            && let Some(path) = &cached
-            && let Ok(bytes) = std::fs::read(path)
-            && check_package(&bytes, package, &label).is_ok()
-        {
-            return Ok(bytes);
-        }
-        let bytes = self.get(&url)?.bytes;
-        check_package(&bytes, package, &label)?;
-        if let (Some(path), false) = (&cached, package.checksum.is_empty()) {
-            cache::write_atomically(path, &bytes)?;
-        }
-        Ok(bytes)
+        read_whole(self.open_package_url(url, base_dir, package)?, url)
     }
 
     /// A keyring from key paths (relative to `base_dir`), `file://` URLs and `http(s)://` URLs,
@@ -608,6 +554,17 @@ fn parse_url(url: &str) -> Result<Url, Error> {
         line: url.to_owned(),
         problem: "not a valid URL",
     })
+}
+
+fn read_whole(mut file: PackageFile, location: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let mut bytes = Vec::with_capacity(usize::try_from(file.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|source| Error::Package {
+            url: location.to_owned(),
+            source,
+        })?;
+    Ok(bytes)
 }
 
 fn read_local(path: &Path) -> Result<Vec<u8>, Error> {

@@ -161,11 +161,22 @@ pub struct SignedIndex {
     pub verified: Verified,
 }
 
-/// Verifies the archive against `keyring`, then parses it.
+/// Verifies the archive against `keyring` and parses it; a verification failure is the error
+/// even when the text is also bad, and nothing parsed is returned unless the signature verifies.
+///
+/// The check (hashing the index member, one RSA verification) runs on its own thread beside
+/// decompression and parsing, which [`index::parse_from`] overlaps with each other.
 pub fn read(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<SignedIndex, Error> {
-    let verified = verify(bytes, keyring, location)?;
-    let index = read_unverified(bytes, location)?;
-    Ok(SignedIndex { index, verified })
+    let (verified, index) = std::thread::scope(|scope| {
+        let verifying = scope.spawn(|| verify(bytes, keyring, location));
+        let index = read_unverified(bytes, location);
+        (verifying.join(), index)
+    });
+    let verified = verified.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    Ok(SignedIndex {
+        index: index?,
+        verified,
+    })
 }
 
 /// Checks that one signature in the first gzip member, by a key in `keyring`, verifies the rest
@@ -261,27 +272,65 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
 pub fn read_unverified(bytes: &[u8], location: &str) -> Result<Index, Error> {
     let mut parsed = Index::default();
     let mut archive = tar::Archive::new(Members::new(bytes, Scope::AllMembers));
-    let read = visit_entries(&mut archive, location, |name, contents| {
-        match name.as_str() {
-            "APKINDEX" => {
-                parsed.packages = index::parse_text(&contents).map_err(|source| Error::Text {
-                    index: location.to_owned(),
-                    source,
-                })?;
-            }
-            "DESCRIPTION" => parsed.description = String::from_utf8_lossy(&contents).into_owned(),
-            _ if name.starts_with(".SIGN.") => {}
-            _ => {
-                return Err(Error::UnexpectedEntry {
-                    index: location.to_owned(),
-                    entry: name,
-                });
-            }
-        }
-        Ok(())
-    });
+    let read = parse_entries(&mut archive, location, &mut parsed);
     archive.into_inner().close(read, location)?;
     Ok(parsed)
+}
+
+/// The entries of an index archive: `APKINDEX` parsed as it is decompressed, `DESCRIPTION`
+/// kept, signatures skipped, anything else refused.
+fn parse_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    location: &str,
+    parsed: &mut Index,
+) -> Result<(), Error> {
+    let tar_error = |source| Error::Tar {
+        index: location.to_owned(),
+        source,
+    };
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let declared = entry.size();
+        if declared > MAX_DECOMPRESSED {
+            return Err(Error::TooLarge {
+                index: location.to_owned(),
+                limit: MAX_DECOMPRESSED,
+            });
+        }
+        let truncated = |name: String| Error::TruncatedEntry {
+            index: location.to_owned(),
+            entry: name,
+        };
+        if name == "APKINDEX" {
+            let (packages, read) = index::parse_from(&mut entry).map_err(|error| match error {
+                index::StreamError::Read(source) => tar_error(source),
+                index::StreamError::Text(source) => Error::Text {
+                    index: location.to_owned(),
+                    source,
+                },
+            })?;
+            if read != declared {
+                return Err(truncated(name));
+            }
+            parsed.packages = packages;
+            continue;
+        }
+        let mut contents = Vec::with_capacity(declared.min(RESERVE_LIMIT) as usize);
+        entry.read_to_end(&mut contents).map_err(tar_error)?;
+        if contents.len() as u64 != declared {
+            return Err(truncated(name));
+        }
+        if name == "DESCRIPTION" {
+            parsed.description = String::from_utf8_lossy(&contents).into_owned();
+        } else if !name.starts_with(".SIGN.") {
+            return Err(Error::UnexpectedEntry {
+                index: location.to_owned(),
+                entry: name,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Splits `.SIGN.<type>.<key>` into type and key, where the key must end in `.rsa.pub`

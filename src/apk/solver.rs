@@ -26,6 +26,7 @@
 
 mod deps;
 mod error;
+mod journal;
 mod prefer;
 mod table;
 mod term;

@@ -41,7 +41,7 @@ use std::sync::Mutex;
 
 use crate::apk::Package;
 use crate::apk::archive::Limits;
-use crate::apk::repository::{self, Fetcher};
+use crate::apk::repository::{self, Fetcher, PackageFile};
 use crate::build::fs::{self, Spool};
 use crate::build::image::{self, Image, Index, SourceDate, time::Pinning};
 use crate::build::layer::{BuiltLayer, LayerSink};
@@ -242,6 +242,9 @@ pub struct Request {
     /// Where layer blobs are written while the build lives (default: the system's temporary
     /// directory).
     pub temp_dir: Option<PathBuf>,
+    /// How many packages are read at once (default: one per core, 2 to 8). Each reader streams
+    /// its package through a fixed-size window, so memory grows with this, not with packages.
+    pub readers: Option<usize>,
 }
 
 impl Request {
@@ -268,6 +271,7 @@ impl Request {
             },
             settings: lock::Settings::default(),
             temp_dir: None,
+            readers: None,
         }
     }
 }
@@ -401,6 +405,7 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
     let builder = ArchBuilder {
         source_date: &request.source_date,
         temp_dir: &temp_dir,
+        readers: request.readers,
         progress,
         name,
     };
@@ -416,7 +421,7 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                 .collect();
             let images = build_all(&builder, plans, &|job: &Job| {
                 fetcher
-                    .fetch_package_url(&job.url, &settings.working_dir, &job.package)
+                    .open_package_url(&job.url, &settings.working_dir, &job.package)
                     .map_err(|e| Box::new(e) as _)
             })?;
             (locked, mismatch, per_arch, images)
@@ -424,10 +429,12 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         Packages::Resolve | Packages::Listed => {
             let locker = Locker::from_loaded(name, loaded.clone(), settings)?;
             let listed = matches!(request.packages, Packages::Listed);
+            // One candidate table per architecture serves both the lock and the install order.
+            let tables = locker.tables();
             let result = if listed {
                 listed_configurations(&locker)
             } else {
-                locker.locked_configuration()?
+                locker.locked_configuration_over(&tables)?
             };
             let mut plans = Vec::new();
             let mut resolutions = Vec::new();
@@ -440,7 +447,8 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                     config: name.clone(),
                     source,
                 })?;
-                let resolution = locker.resolve_world(&arch, &validated.world::<&str>(&[]))?;
+                let resolution =
+                    locker.resolve_world_over(&tables, &arch, &validated.world::<&str>(&[]))?;
                 let keyring = read_keys(locker.fetcher(), &validated, settings)?;
                 let order = if listed {
                     listed_order(&locker, &arch, &locked.contents.packages, &resolution)?
@@ -482,8 +490,8 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
                 let Some(resolved) = resolved else {
                     return Err("not a resolved package".into());
                 };
-                match locker.fetch_package(arch, resolved) {
-                    Ok(Some(bytes)) => Ok(bytes),
+                match locker.open_package(arch, resolved) {
+                    Ok(Some(file)) => Ok(file),
                     Ok(None) => Err("a base image package has no file to fetch".into()),
                     Err(e) => Err(Box::new(e) as _),
                 }
@@ -788,12 +796,13 @@ fn read_keys(
 }
 
 type FetchFn<'a> =
-    dyn Fn(&Job) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> + Sync + 'a;
+    dyn Fn(&Job) -> Result<PackageFile, Box<dyn std::error::Error + Send + Sync>> + Sync + 'a;
 
 /// What every architecture's build shares.
 struct ArchBuilder<'a> {
     source_date: &'a SourceDate,
     temp_dir: &'a Path,
+    readers: Option<usize>,
     progress: &'a (dyn Fn(Progress<'_>) + Sync),
     name: &'a str,
 }
@@ -844,7 +853,7 @@ impl ArchBuilder<'_> {
             Pinning::Environment => BuildDate::SourceDateEpoch,
             Pinning::Unpinned => BuildDate::LatestPackage,
         };
-        let packages = read_packages(&plan.packages, fetch)?;
+        let packages = read_packages(&plan.packages, fetch, self.readers)?;
         let rootfs_error = |source| Error::Rootfs {
             arch: apk_arch.clone(),
             source: Box::new(source),
@@ -972,10 +981,16 @@ const MOST_READERS: usize = 8;
 
 /// Fetches and reads `jobs` in parallel (each reader its own spool), in job order; the first
 /// failure in job order is returned.
-fn read_packages(jobs: &[Job], fetch: &FetchFn<'_>) -> Result<Vec<PackageSource>, Error> {
-    let workers = std::thread::available_parallelism()
-        .map_or(FEWEST_READERS, usize::from)
-        .clamp(FEWEST_READERS, MOST_READERS);
+fn read_packages(
+    jobs: &[Job],
+    fetch: &FetchFn<'_>,
+    readers: Option<usize>,
+) -> Result<Vec<PackageSource>, Error> {
+    let workers = readers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(FEWEST_READERS, usize::from)
+            .clamp(FEWEST_READERS, MOST_READERS)
+    });
     crate::parallel::try_map(
         jobs,
         workers,
@@ -986,13 +1001,14 @@ fn read_packages(jobs: &[Job], fetch: &FetchFn<'_>) -> Result<Vec<PackageSource>
 
 fn read_package(spool: &Spool, job: &Job, fetch: &FetchFn<'_>) -> Result<PackageSource, Error> {
     let name = &job.package.name;
-    let bytes = fetch(job).map_err(|source| Error::Fetch {
+    let file = fetch(job).map_err(|source| Error::Fetch {
         package: name.clone(),
         url: job.url.clone(),
         source,
     })?;
+    // Streamed from the file: memory per reader does not grow with the package.
     let (source, _) =
-        PackageSource::read_apk(spool, &bytes[..], name, Limits::default()).map_err(|source| {
+        PackageSource::read_apk(spool, file, name, Limits::default()).map_err(|source| {
             Error::Package {
                 package: name.clone(),
                 url: job.url.clone(),

@@ -38,8 +38,8 @@ pub(super) fn layouts(fetcher: &Fetcher, jobs: &[Job<'_>]) -> Result<Vec<Layout>
 }
 
 fn layout(fetcher: &Fetcher, job: &Job<'_>) -> Result<Layout, Error> {
-    let bytes = fetcher
-        .fetch_package(job.repository, job.apk_arch, job.package)
+    let file = fetcher
+        .open_package(job.repository, job.apk_arch, job.package)
         .map_err(|source| Error::Package {
             url: job.url.to_owned(),
             source: Box::new(source),
@@ -48,7 +48,7 @@ fn layout(fetcher: &Fetcher, job: &Job<'_>) -> Result<Layout, Error> {
         url: job.url.to_owned(),
         source: Box::new(source),
     };
-    PackageReader::open(bytes.as_slice(), &job.package.filename(), Limits::default())
+    PackageReader::open(file, &job.package.filename(), Limits::default())
         .map_err(archive)?
         .finish()
         .map_err(archive)

@@ -15,7 +15,7 @@ use super::sources::{self, ArchSources, Indexed};
 use super::unify::{self, ArchSet};
 use super::{Error, Settings};
 use crate::apk::constraint::{Constraint, Operator};
-use crate::apk::repository::{FetchedKey, Fetcher};
+use crate::apk::repository::{FetchedKey, Fetcher, PackageFile};
 use crate::apk::solver::{self, Resolved, Resolver, Source};
 use crate::apk::version::Version;
 use crate::config::{Architecture, ImageConfiguration, LoadedConfiguration, Loader};
@@ -41,6 +41,11 @@ pub struct ArchResolution<'a> {
     pub arch: Architecture,
     /// The packages to install, in apko's order.
     pub packages: Vec<Resolved<'a>>,
+}
+
+/// The candidate tables of a [`Locker`]'s architectures ([`Locker::tables`]).
+pub struct Tables<'a> {
+    resolvers: Vec<Resolver<'a>>,
 }
 
 /// The result of locking a configuration (apko's `LockImageConfiguration`).
@@ -206,6 +211,28 @@ impl Locker {
 
     /// Resolves every distinct architecture (sorted) in `scope`.
     pub fn resolve(&self, scope: Scope) -> Result<Vec<ArchResolution<'_>>, Error> {
+        self.resolve_over(scope, None)
+    }
+
+    /// Every opened architecture's candidate table, built once: a build locks and then resolves
+    /// each architecture's pinned world for the install order (apko's `FixateWorld`) over the
+    /// same indexes, so both can share them ([`Locker::locked_configuration_over`],
+    /// [`Locker::resolve_world_over`]).
+    pub fn tables(&self) -> Tables<'_> {
+        Tables {
+            resolvers: self
+                .sources
+                .iter()
+                .map(|sources| Resolver::new(&solver_sources(sources)))
+                .collect(),
+        }
+    }
+
+    fn resolve_over<'s>(
+        &'s self,
+        scope: Scope,
+        tables: Option<&Tables<'s>>,
+    ) -> Result<Vec<ArchResolution<'s>>, Error> {
         let all: Vec<Vec<Source<'_>>> = self.sources.iter().map(solver_sources).collect();
         let arch_sources: Vec<solver::ArchSources<'_>> = self
             .sources
@@ -228,13 +255,22 @@ impl Locker {
         // large repository goes deeper than a default thread stack allows.
         std::thread::scope(|scope| {
             let mut handles = Vec::with_capacity(self.sources.len());
-            for (sources, list) in self.sources.iter().zip(&all) {
+            for (at, (sources, list)) in self.sources.iter().zip(&all).enumerate() {
                 let options = &options;
+                let table = tables.and_then(|tables| tables.resolvers.get(at));
                 let handle = std::thread::Builder::new()
                     .name(format!("resolve-{}", sources.apk_arch))
                     .stack_size(RESOLVER_STACK)
                     .spawn_scoped(scope, move || {
-                        Resolver::new(list)
+                        let built;
+                        let resolver = match table {
+                            Some(resolver) => resolver,
+                            None => {
+                                built = Resolver::new(list);
+                                &built
+                            }
+                        };
+                        resolver
                             .resolve(&sources.world, options)
                             .map_err(|error| diagnose(sources, error))
                     })
@@ -264,6 +300,30 @@ impl Locker {
         arch: &Architecture,
         world: &[String],
     ) -> Result<ArchResolution<'_>, Error> {
+        self.resolve_world_in(arch, world, None)
+    }
+
+    /// [`Locker::resolve_world`] over tables from [`Locker::tables`].
+    pub fn resolve_world_over<'s>(
+        &'s self,
+        tables: &Tables<'s>,
+        arch: &Architecture,
+        world: &[String],
+    ) -> Result<ArchResolution<'s>, Error> {
+        self.resolve_world_in(arch, world, Some(tables))
+    }
+
+    fn resolve_world_in<'s>(
+        &'s self,
+        arch: &Architecture,
+        world: &[String],
+        tables: Option<&Tables<'s>>,
+    ) -> Result<ArchResolution<'s>, Error> {
+        let table = self
+            .sources
+            .iter()
+            .position(|sources| &sources.arch == arch)
+            .and_then(|at| tables.and_then(|tables| tables.resolvers.get(at)));
         let Some(sources) = self.sources(arch) else {
             return Err(Error::NotOpened {
                 arch: arch.to_apk(),
@@ -288,7 +348,15 @@ impl Locker {
                 .name(format!("resolve-{}", sources.apk_arch))
                 .stack_size(RESOLVER_STACK)
                 .spawn_scoped(scope, || {
-                    Resolver::new(&list)
+                    let built;
+                    let resolver = match table {
+                        Some(resolver) => resolver,
+                        None => {
+                            built = Resolver::new(&list);
+                            &built
+                        }
+                    };
+                    resolver
                         .resolve(&world, &solver::Options::default())
                         .map_err(|error| diagnose(sources, error))
                 })
@@ -302,14 +370,14 @@ impl Locker {
         })
     }
 
-    /// The `.apk` bytes of a package `resolve` or `resolve_world` chose for `arch`, through the
-    /// download cache, its control member checked against the index's `C:` checksum. `None`
-    /// for a package of the base image (nothing to fetch).
-    pub fn fetch_package(
+    /// The `.apk` file of a package `resolve` or `resolve_world` chose for `arch`, opened through
+    /// the download cache, its control member checked against the index's `C:` checksum.
+    /// `None` for a package of the base image (nothing to fetch).
+    pub fn open_package(
         &self,
         arch: &Architecture,
         resolved: &Resolved<'_>,
-    ) -> Result<Option<Vec<u8>>, Error> {
+    ) -> Result<Option<PackageFile>, Error> {
         let Some(sources) = self.sources(arch) else {
             return Ok(None);
         };
@@ -322,7 +390,7 @@ impl Locker {
             return Ok(None);
         };
         self.fetcher
-            .fetch_package(repository, &sources.apk_arch, resolved.package)
+            .open_package(repository, &sources.apk_arch, resolved.package)
             .map(Some)
             .map_err(|source| Error::Package {
                 url: resolved.url.clone(),
@@ -354,7 +422,22 @@ impl Locker {
     /// apko's `LockImageConfiguration`: resolves with every architecture known, unifies, and
     /// returns the index and per-architecture locked configurations.
     pub fn locked_configuration(&self) -> Result<LockedConfiguration, Error> {
-        let resolutions = self.resolve(Scope::Together)?;
+        self.locked_configuration_in(None)
+    }
+
+    /// [`Locker::locked_configuration`] over tables from [`Locker::tables`].
+    pub fn locked_configuration_over<'s>(
+        &'s self,
+        tables: &Tables<'s>,
+    ) -> Result<LockedConfiguration, Error> {
+        self.locked_configuration_in(Some(tables))
+    }
+
+    fn locked_configuration_in<'s>(
+        &'s self,
+        tables: Option<&Tables<'s>>,
+    ) -> Result<LockedConfiguration, Error> {
+        let resolutions = self.resolve_over(Scope::Together, tables)?;
         let sets: Vec<ArchSet> = resolutions
             .iter()
             .map(|resolution| {

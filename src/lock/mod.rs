@@ -47,7 +47,7 @@ use std::path::PathBuf;
 use crate::apk::{archive, repository, solver};
 use crate::config;
 
-pub use locker::{ArchResolution, LockedConfiguration, Locker, Scope};
+pub use locker::{ArchResolution, LockedConfiguration, Locker, Scope, Tables};
 pub use show::Template;
 
 /// Where and how a configuration is read and its repositories fetched.

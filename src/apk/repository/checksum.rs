@@ -1,37 +1,9 @@
-//! The control checksum: SHA-1 of a package's control gzip member, the value an index's `C:`
-//! holds. Used to re-validate cached and fetched packages before they are handed out.
+//! The control checksum of a package in memory: SHA-1 of its control gzip member, the value an
+//! index's `C:` holds (files are checked as they are opened, by `open`).
 //!
 //! Not for: reading the package's contents or checking `datahash` and per-file checksums
 //! ([`crate::apk::archive`]). Reproduces apko `pkg/apk/expandapk` member splitting
 //! (reference/apko-format.md §5.1, §5.2).
-
-use crate::apk::package::Package;
-
-use super::Error;
-
-/// Checks the control member against the index's `C:`; a package without one passes unchecked
-/// (apko's archive reader will still refuse it).
-pub(super) fn check_package(bytes: &[u8], package: &Package, location: &str) -> Result<(), Error> {
-    if package.checksum.is_empty() {
-        return Ok(());
-    }
-    let actual = control_checksum(bytes).map_err(|source| Error::Package {
-        url: location.to_owned(),
-        source,
-    })?;
-    if actual.as_slice() != package.checksum.as_slice() {
-        let actual = Package {
-            checksum: actual.to_vec(),
-            ..Package::default()
-        };
-        return Err(Error::Checksum {
-            url: location.to_owned(),
-            expected: package.checksum_string(),
-            actual: actual.checksum_string(),
-        });
-    }
-    Ok(())
-}
 
 /// SHA-1 of a package's control gzip member, the value an index's `C:` holds: the second member
 /// when the first is a signature (its first tar entry is `.SIGN.*`), else the first

@@ -12,31 +12,61 @@ use super::term::Term;
 use super::walk::Run;
 use crate::apk::constraint::Operator;
 
-/// What `getPackageDependencies` returns.
-pub(super) struct Walked {
+/// What `getPackageDependencies` produces, shared by every level of every world entry's walk.
+///
+/// apko returns each level's package list up to its parent, which appends it to its own and
+/// writes every package of it into `existing` and `existingOrigins`: a package `d` levels deep is
+/// copied and written `d` times, quadratic in the depth of a long chain. Here every level
+/// appends to one list (`packages`, the same order), and a parent writes only what those copies
+/// would change: after a child's walk, every name in the child's part of the list already maps
+/// to its last package there except the names of the child's own direct dependencies, which
+/// apko writes one level later; so the parent sets those names (and origins) to their last
+/// package in the list, found through `last_by_name` / `last_by_origin`.
+#[derive(Default)]
+pub(super) struct Walk<'a> {
+    /// Every world entry's packages, each entry's children before their parent.
     pub packages: Vec<PkgId>,
+    /// `!name` dependencies met, in apko's order.
     pub conflicts: Vec<String>,
+    /// Names of the packages being walked (apko's `parents`), with how often each is on the path.
+    parents: FastMap<NameId, u32>,
+    last_by_name: FastMap<NameId, usize>,
+    last_by_origin: FastMap<&'a str, usize>,
+}
+
+impl<'a> Walk<'a> {
+    fn emit(&mut self, table: &super::table::Table<'a>, id: PkgId) {
+        let at = self.packages.len();
+        self.packages.push(id);
+        self.last_by_name.insert(table.entry(id).name, at);
+        let origin = table.package(id).origin.as_str();
+        if !origin.is_empty() {
+            self.last_by_origin.insert(origin, at);
+        }
+    }
+
+    fn last_package(&self, at: Option<&usize>) -> Option<PkgId> {
+        at.and_then(|&at| self.packages.get(at)).copied()
+    }
 }
 
 impl<'a> Run<'_, 'a> {
     /// `getPackageDependencies`: depth first, children before their parent; among siblings the
     /// constraint with the fewest candidates first, ties to the smaller constraint string.
+    /// Appends to `walk`; returns the packages chosen for `id`'s own dependencies, in order.
     pub(super) fn dependencies(
         &mut self,
         id: PkgId,
         allow_pin: &str,
-        parents: &mut Vec<NameId>,
+        walk: &mut Walk<'a>,
         existing: &mut Existing,
         origins: &mut Origins<'a>,
-    ) -> Result<Walked, Error> {
+    ) -> Result<Vec<PkgId>, Error> {
         let table = self.table;
         let entry = table.entry(id);
-        let mut walked = Walked {
-            packages: Vec::new(),
-            conflicts: Vec::new(),
-        };
-        if parents.contains(&entry.name) {
-            return Ok(walked);
+        let mut direct = Vec::new();
+        if walk.parents.get(&entry.name).is_some_and(|&n| n > 0) {
+            return Ok(direct);
         }
         let deps = table.deps(id);
         self.constrain(deps)?;
@@ -48,8 +78,7 @@ impl<'a> Run<'_, 'a> {
                 if dep.term.conflict {
                     // apko records conflicts only while they are still in the list: the first round.
                     if first_round {
-                        walked
-                            .conflicts
+                        walk.conflicts
                             .push(dep.text.trim_start_matches('!').to_owned());
                     }
                     continue;
@@ -86,24 +115,31 @@ impl<'a> Run<'_, 'a> {
             };
             self.disqualify_conflicts(best);
             self.pick(id)?;
-            parents.push(entry.name);
+            *walk.parents.entry(entry.name).or_default() += 1;
             self.path.push(best);
-            let sub = self.dependencies(best, allow_pin, parents, existing, origins);
+            let sub = self.dependencies(best, allow_pin, walk, existing, origins);
             self.path.pop();
-            parents.pop();
-            let sub = sub?;
-            for &dep_id in &sub.packages {
-                let package = table.package(dep_id);
-                existing.insert(table.entry(dep_id).name, dep_id);
-                if !package.origin.is_empty() {
+            if let Some(count) = walk.parents.get_mut(&entry.name) {
+                *count -= 1;
+            }
+            // apko writes all of `best`'s list into `existing` and the origins here; see `Walk`.
+            for child in sub? {
+                let child_entry = table.entry(child);
+                if let Some(last) = walk.last_package(walk.last_by_name.get(&child_entry.name)) {
+                    existing.insert(child_entry.name, last);
+                }
+                let origin = child_entry.package.origin.as_str();
+                if !origin.is_empty()
+                    && let Some(last) = walk.last_package(walk.last_by_origin.get(origin))
+                {
+                    let package = table.package(last);
                     origins.insert(&package.origin, &package.version);
                 }
             }
-            walked.packages.extend(sub.packages);
-            walked.packages.push(best);
-            walked.conflicts.extend(sub.conflicts);
+            walk.emit(table, best);
+            direct.push(best);
         }
-        Ok(walked)
+        Ok(direct)
     }
 
     /// The candidates of one dependency of `id`, or `None` when it needs none (provided by `id`
@@ -209,11 +245,11 @@ impl<'a> Run<'_, 'a> {
     }
 
     /// The de-duplication and install_if step of `GetPackageWithDependencies`.
-    pub(super) fn with_install_if(&self, walked: Vec<PkgId>) -> Vec<PkgId> {
+    pub(super) fn with_install_if(&self, walked: &[PkgId]) -> Vec<PkgId> {
         let table = self.table;
         let mut added: FastMap<&str, PkgId> = FastMap::default();
         let mut deps = Vec::with_capacity(walked.len());
-        for id in walked {
+        for &id in walked {
             let name = table.package(id).name.as_str();
             if !added.contains_key(name) {
                 added.insert(name, id);

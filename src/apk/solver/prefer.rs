@@ -9,15 +9,16 @@
 use std::cmp::Ordering;
 
 use super::error::Reason;
-use super::table::{FastMap, NameId, PkgId, Table};
+use super::journal::Journaled;
+use super::table::{NameId, PkgId, Table};
 use super::term::Term;
 use crate::apk::constraint::Operator;
 use crate::apk::version::Version;
 
 /// The packages already chosen, by package name (apko's `existing`).
-pub(super) type Existing = FastMap<NameId, PkgId>;
+pub(super) type Existing = Journaled<NameId, PkgId>;
 /// Origins already pulled in, with the version they were pulled in at (`existingOrigins`).
-pub(super) type Origins<'a> = FastMap<&'a str, &'a str>;
+pub(super) type Origins<'a> = Journaled<&'a str, &'a str>;
 
 /// What a candidate list is filtered for (apko's `filterOptions`).
 pub(super) struct Filter<'t> {

@@ -9,8 +9,9 @@
 //! Disqualification is global to the resolution, as in apko: a dependency's version constraint
 //! or `!name` also binds every later choice.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
+use super::deps::Walk;
 use super::error::{Chain, Error, Reason, Rejected, Rejections};
 use super::prefer::{self, Existing, Filter, Origins, Preference};
 use super::table::{Dep, FastMap, FastSet, NameId, PkgId, Table};
@@ -62,7 +63,7 @@ impl Constraints for WorldEntry {
 /// The packages chosen so far, by package name, in the order names were first chosen
 /// (apko's `dependenciesMap`; the order only decides which version wins when two chosen
 /// packages share an origin, where apko iterates a Go map).
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Chosen {
     by_name: Existing,
     order: Vec<NameId>,
@@ -74,12 +75,6 @@ impl Chosen {
             self.order.push(name);
         }
     }
-
-    fn set_if_absent(&mut self, name: NameId, id: PkgId) {
-        if !self.by_name.contains_key(&name) {
-            self.set(name, id);
-        }
-    }
 }
 
 pub(super) struct Run<'r, 'a> {
@@ -89,6 +84,8 @@ pub(super) struct Run<'r, 'a> {
     pub(super) selected: FastMap<NameId, PkgId>,
     /// The packages whose dependencies are being walked, world entry first (for error chains).
     pub(super) path: Vec<PkgId>,
+    /// While world entries are chosen: the packages disqualified since last taken.
+    dq_log: Option<Vec<PkgId>>,
 }
 
 impl<'r, 'a> Run<'r, 'a> {
@@ -98,6 +95,7 @@ impl<'r, 'a> Run<'r, 'a> {
             dq: vec![None; table.entries.len()],
             selected: FastMap::default(),
             path: Vec::new(),
+            dq_log: None,
         };
         // A single architecture has nothing to differ from (apko returns early too).
         if arches.len() > 1 {
@@ -127,6 +125,11 @@ impl<'r, 'a> Run<'r, 'a> {
 
     fn disqualify(&mut self, id: PkgId, reason: Reason) {
         if let Some(slot) = self.dq.get_mut(id as usize) {
+            if slot.is_none()
+                && let Some(log) = &mut self.dq_log
+            {
+                log.push(id);
+            }
             *slot = Some(reason);
         }
     }
@@ -368,61 +371,126 @@ impl<'r, 'a> Run<'r, 'a> {
         }
     }
 
-    /// `GetPackagesWithDependencies`.
-    pub(super) fn world(&mut self, world: &[WorldEntry]) -> Result<Outcome, Error> {
-        self.constrain(world)?;
-        let mut chosen = Chosen::default();
-        let mut remaining: Vec<&WorldEntry> = world.iter().collect();
-        while !remaining.is_empty() {
-            // The entry with the fewest candidates first; the first such on ties.
-            let mut next: Option<(&WorldEntry, usize)> = None;
-            for &entry in &remaining {
-                let count = self.entry_candidates(entry)?.1.len();
-                if next.is_none_or(|(_, least)| count < least) {
-                    next = Some((entry, count));
-                }
+    /// The first half of `GetPackagesWithDependencies`: world entries chosen one at a time, the
+    /// entry with the fewest candidates first (the first in world order on ties), each choice
+    /// disqualifying what conflicts with it.
+    ///
+    /// apko counts every remaining entry's candidates before each choice; a choice only changes
+    /// the counts of entries whose candidates it disqualified, so the counts live in an ordered
+    /// set and only those entries are counted again. An entry with no candidate (or a world
+    /// entry that cannot be resolved at all) counts 0, so the first such in world order is the
+    /// error apko's scan would stop at.
+    fn choose_entries(&mut self, world: &[WorldEntry]) -> Result<Chosen, Error> {
+        let count = |run: &Self, entry: &WorldEntry| {
+            run.entry_candidates(entry)
+                .map_or(0, |(_, list)| list.len())
+        };
+        let mut counts: Vec<usize> = world.iter().map(|entry| count(self, entry)).collect();
+        let mut queue: BTreeSet<(usize, usize)> =
+            counts.iter().enumerate().map(|(at, &n)| (n, at)).collect();
+        let mut by_name: FastMap<NameId, Vec<usize>> = FastMap::default();
+        let mut by_text: FastMap<&str, Vec<usize>> = FastMap::default();
+        for (at, entry) in world.iter().enumerate() {
+            if let Some(name) = entry.term.name {
+                by_name.entry(name).or_default().push(at);
             }
-            let Some((entry, _)) = next else { break };
+            by_text.entry(entry.text.as_str()).or_default().push(at);
+        }
+        let mut chosen = Chosen::default();
+        let mut dirty: Vec<usize> = Vec::new();
+        self.dq_log = Some(Vec::new());
+        while let Some(&(least, at)) = queue.first() {
+            let Some(entry) = world.get(at) else { break };
+            if least == 0 {
+                // Fails with the entry's own error.
+                self.entry_candidates(entry)?;
+            }
             let id = self.resolve_entry(entry)?;
             chosen.set(self.table.entry(id).name, id);
-            remaining.retain(|e| e.text != entry.text);
+            for &same in by_text.get(entry.text.as_str()).into_iter().flatten() {
+                if let Some(&n) = counts.get(same) {
+                    queue.remove(&(n, same));
+                }
+            }
             self.disqualify_conflicts(id);
-        }
-
-        let mut install = Vec::new();
-        let mut installed: FastMap<NameId, ()> = FastMap::default();
-        let mut conflicts: Vec<String> = Vec::new();
-        for entry in world {
-            let mut existing = chosen.clone();
-            let id = self.resolve_entry(entry)?;
-            let mut origins = Origins::default();
-            for name in &existing.order {
-                if let Some(&chosen_id) = existing.by_name.get(name) {
-                    let package = self.table.package(chosen_id);
-                    if !package.origin.is_empty() {
-                        origins.insert(&package.origin, &package.version);
+            let newly = self.dq_log.replace(Vec::new()).unwrap_or_default();
+            for gone in newly {
+                let provided = self.table.provides(gone).iter().map(|p| p.name);
+                for name in [self.table.entry(gone).name].into_iter().chain(provided) {
+                    dirty.extend(by_name.get(&name).into_iter().flatten().copied());
+                }
+            }
+            dirty.sort_unstable();
+            dirty.dedup();
+            for at in dirty.drain(..) {
+                let (Some(entry), Some(&before)) = (world.get(at), counts.get(at)) else {
+                    continue;
+                };
+                if queue.remove(&(before, at)) {
+                    let after = count(self, entry);
+                    queue.insert((after, at));
+                    if let Some(slot) = counts.get_mut(at) {
+                        *slot = after;
                     }
                 }
             }
+        }
+        self.dq_log = None;
+        Ok(chosen)
+    }
+
+    /// `GetPackagesWithDependencies`.
+    pub(super) fn world(&mut self, world: &[WorldEntry]) -> Result<Outcome, Error> {
+        self.constrain(world)?;
+        let chosen = self.choose_entries(world)?;
+
+        // apko walks each entry over a fresh copy of what is chosen so far and of the origins
+        // those packages came from; one journaled copy, whose walk writes are undone after each
+        // entry, behaves the same. The origins start as apko folds them: in the order names were
+        // first chosen, a later package of the same origin overriding an earlier one.
+        let mut existing = chosen.by_name;
+        let mut origins = Origins::default();
+        for name in &chosen.order {
+            if let Some(&chosen_id) = existing.get(name) {
+                let package = self.table.package(chosen_id);
+                if !package.origin.is_empty() {
+                    origins.insert(&package.origin, &package.version);
+                }
+            }
+        }
+        let mut install = Vec::new();
+        let mut installed: FastMap<NameId, ()> = FastMap::default();
+        let mut conflicts: Vec<String> = Vec::new();
+        let mut walk = Walk::default();
+        for entry in world {
+            let id = self.resolve_entry(entry)?;
             self.path.clear();
             self.path.push(id);
-            let walked = self.dependencies(
-                id,
-                &entry.term.pin,
-                &mut Vec::new(),
-                &mut existing.by_name,
-                &mut origins,
-            )?;
+            existing.record();
+            origins.record();
+            let start = walk.packages.len();
+            let walked =
+                self.dependencies(id, &entry.term.pin, &mut walk, &mut existing, &mut origins);
+            existing.undo();
+            origins.undo();
+            walked?;
             self.path.clear();
-            let deps = self.with_install_if(walked.packages);
+            let deps = self.with_install_if(walk.packages.get(start..).unwrap_or(&[]));
             for dep in deps.into_iter().chain([id]) {
                 let name = self.table.entry(dep).name;
                 if installed.insert(name, ()).is_none() {
                     install.push(dep);
                 }
-                chosen.set_if_absent(name, dep);
+                // A name chosen for the first time goes last in the fold, so its origin wins.
+                if !existing.contains_key(&name) {
+                    existing.insert(name, dep);
+                    let package = self.table.package(dep);
+                    if !package.origin.is_empty() {
+                        origins.insert(&package.origin, &package.version);
+                    }
+                }
             }
-            conflicts.extend(walked.conflicts);
+            conflicts.append(&mut walk.conflicts);
         }
         let mut seen = HashSet::new();
         conflicts.retain(|c| seen.insert(c.clone()));

@@ -213,6 +213,7 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
         source_date,
         settings,
         temp_dir: None,
+        readers: None,
     };
     progress.step(format_args!("building {}", args.config));
     let built = pipeline::build(&request, &|event| report(&progress, event)).map_err(|source| {
