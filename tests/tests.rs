@@ -23,3 +23,4 @@ mod plugins;
 mod rebuild;
 mod registry_auth;
 mod support;
+mod tuf;

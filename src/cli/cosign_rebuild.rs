@@ -12,6 +12,7 @@ pub mod audit;
 pub mod build;
 pub mod diff;
 pub mod download;
+pub mod initialize;
 pub mod keys;
 pub mod verify;
 
@@ -68,6 +69,8 @@ pub enum Command {
     Attest(attest::AttestArgs),
     /// Write a cosign key pair (`cosign.key`, `cosign.pub`), as `cosign generate-key-pair`.
     GenerateKeyPair(keys::GenerateKeyPairArgs),
+    /// Initialize the Sigstore TUF root (mirror, initial root, cache), as `cosign initialize`.
+    Initialize(initialize::InitializeArgs),
     /// Print IMAGE's attestations, as `cosign download attestation`.
     Download(download::DownloadArgs),
     /// Verify IMAGE's attestations, as `cosign verify-attestation`.
@@ -102,6 +105,9 @@ pub enum Error {
     /// `generate-key-pair` failed.
     #[error(transparent)]
     Keys(#[from] keys::Error),
+    /// `initialize` failed.
+    #[error(transparent)]
+    Initialize(#[from] initialize::Error),
     /// `download` failed.
     #[error(transparent)]
     Download(#[from] download::Error),
@@ -147,6 +153,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
         Some(Command::Build(build)) => Ok(build::run(&build, args.quiet)?),
         Some(Command::Attest(attest)) => Ok(attest::run(&attest)?),
         Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys)?),
+        Some(Command::Initialize(initialize)) => Ok(initialize::run(&initialize)?),
         Some(Command::Download(download)) => Ok(download::run(&download)?),
         Some(Command::Verify(verify)) => Ok(verify::run(&verify)?),
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
