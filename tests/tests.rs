@@ -31,3 +31,4 @@ mod registry_hostile;
 mod registry_token;
 mod roundtrip;
 mod support;
+mod tuf;

@@ -3,7 +3,7 @@
 //! [`store`] attaches them to images in registries and OCI layouts (legacy `.att` manifests
 //! and bundle referrers), [`fetch`] discovers them again with cosign v3's precedence, and
 //! [`verify`] checks them offline (keys, certificates and identities, Rekor and CT evidence,
-//! trusted roots).
+//! trusted roots); [`tuf`] obtains the trusted root from Sigstore's TUF repository.
 //!
 //! Not for: the registry and layout primitives (`oci`).
 
@@ -14,4 +14,5 @@ pub mod key;
 pub mod names;
 pub mod statement;
 pub mod store;
+pub mod tuf;
 pub mod verify;

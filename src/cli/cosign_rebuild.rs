@@ -13,6 +13,7 @@ pub mod build;
 pub mod catalog;
 pub mod diff;
 pub mod download;
+pub mod initialize;
 pub mod keys;
 pub mod verify;
 
@@ -73,6 +74,8 @@ pub enum Command {
     /// variable (as cosign reads it; empty: no password), or typed twice at a terminal when it
     /// is unset.
     GenerateKeyPair(keys::GenerateKeyPairArgs),
+    /// Initialize the Sigstore TUF root (mirror, initial root, cache), as `cosign initialize`.
+    Initialize(initialize::InitializeArgs),
     /// Print IMAGE's attestations, as `cosign download attestation`.
     Download(download::DownloadArgs),
     /// Verify IMAGE's attestations, as `cosign verify-attestation`.
@@ -109,6 +112,9 @@ pub enum Error {
     /// `generate-key-pair` failed.
     #[error(transparent)]
     Keys(#[from] keys::Error),
+    /// `initialize` failed.
+    #[error(transparent)]
+    Initialize(#[from] initialize::Error),
     /// `download` failed.
     #[error(transparent)]
     Download(#[from] download::Error),
@@ -178,6 +184,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
         Some(Command::Build(build)) => Ok(build::run(&build, args.quiet)?),
         Some(Command::Attest(attest)) => Ok(attest::run(&attest, args.quiet)?),
         Some(Command::GenerateKeyPair(keys)) => Ok(keys::run(&keys, args.quiet)?),
+        Some(Command::Initialize(initialize)) => Ok(initialize::run(&initialize)?),
         Some(Command::Download(download)) => Ok(download::run(&download)?),
         Some(Command::Verify(verify)) => Ok(verify::run(&verify, args.quiet)?),
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),

@@ -130,6 +130,7 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
             cr::Error::Build(inner) => for_error(inner),
             cr::Error::Attest(inner) => for_error(inner),
             cr::Error::Keys(inner) => for_error(inner),
+            cr::Error::Initialize(inner) => for_error(inner),
             cr::Error::Download(inner) => for_error(inner),
             cr::Error::Verify(inner) => for_error(inner),
             cr::Error::Audit(inner) => for_error(inner),

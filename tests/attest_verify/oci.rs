@@ -249,7 +249,7 @@ fn layout_holds_both_schemes_and_bundles_take_precedence() {
 }
 
 fn cosign_rebuild(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"))
+    crate::support::without_tuf(&mut Command::new(env!("CARGO_BIN_EXE_cosign-rebuild")))
         .env_remove("SIGSTORE_ROOT_FILE")
         .env_remove("SIGSTORE_REKOR_PUBLIC_KEY")
         .env_remove("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE")

@@ -47,3 +47,16 @@ pub mod token;
 pub fn is_real_dir(path: &std::path::Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_dir())
 }
+
+/// Makes `command` unable to reach any TUF repository: the verifying commands ask Sigstore's
+/// TUF repository when given no trusted root, and tests reach loopback only. `TUF_MIRROR` names
+/// a dead loopback port with no root for it, so the command fails before any connection.
+pub fn without_tuf(command: &mut std::process::Command) -> &mut std::process::Command {
+    command
+        .env(
+            "TUF_ROOT",
+            std::env::temp_dir().join("receipts-tests-no-tuf-cache"),
+        )
+        .env("TUF_MIRROR", "http://127.0.0.1:9")
+        .env_remove("TUF_ROOT_JSON")
+}

@@ -70,10 +70,16 @@ pub enum Error {
     #[error(
         "no trusted root: pass --trusted-root FILE (a Sigstore trusted_root.json, e.g. from \
          `cosign trusted-root create` or the Sigstore TUF repository), or set \
-         SIGSTORE_ROOT_FILE / SIGSTORE_REKOR_PUBLIC_KEY / SIGSTORE_CT_LOG_PUBLIC_KEY_FILE; \
-         this build does not fetch the public-good root over TUF"
+         SIGSTORE_ROOT_FILE / SIGSTORE_REKOR_PUBLIC_KEY / SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, \
+         or leave all of them unset to use the Sigstore TUF repository"
     )]
     Missing,
+    /// The fetcher (TUF, `attest::tuf`) failed; its error names the mirror and the role.
+    #[error(
+        "no --trusted-root or SIGSTORE_* variable given, and the Sigstore TUF repository \
+         could not provide a trusted root"
+    )]
+    Fetch(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A transparency log or CT log key with its validity window.

@@ -13,6 +13,7 @@ use super::Outcome;
 use crate::attest::bundle::Bundle;
 use crate::attest::fetch::predicate_type_uri;
 use crate::attest::key;
+use crate::attest::tuf;
 use crate::attest::verify::{
     self, Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot, image, trust,
 };
@@ -249,14 +250,21 @@ impl SignerArgs {
     }
 }
 
-/// Loads trusted material; without any, fails with how to provide it unless a key with
-/// `--insecure-ignore-tlog` needs none.
+/// Loads trusted material as cosign does: `--trusted-root`, else the `SIGSTORE_*` overrides,
+/// else the Sigstore TUF repository ([`tuf::FromEnv`]) — except that a key with
+/// `--insecure-ignore-tlog` needs none and fetches nothing.
 pub fn trusted_root(
     path: Option<PathBuf>,
     expected: &Expected,
     ignore_tlog: bool,
 ) -> Result<Option<TrustedRoot>, Error> {
-    let root = trust::Source::from_env(path).load(None)?;
+    let offline_key = matches!(expected, Expected::Key(_)) && ignore_tlog;
+    let fetch: Option<&dyn trust::Fetch> = if offline_key {
+        None
+    } else {
+        Some(&tuf::FromEnv)
+    };
+    let root = trust::Source::from_env(path).load(fetch)?;
     if root.is_none() && !(matches!(expected, Expected::Key(_)) && ignore_tlog) {
         return Err(trust::Error::Missing.into());
     }
