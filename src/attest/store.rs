@@ -210,7 +210,8 @@ impl Signed {
     /// is checked against `key` (the signer's public key) as [`Signed::sign`] checks it.
     pub fn with_evidence(mut self, evidence: Evidence, key: &PublicKey) -> Result<Self, Error> {
         let bundle_error = |source: BundleProblem| Error::Bundle { source };
-        let mut bundle = Bundle::from_json(&self.bundle_json).map_err(|e| bundle_error(e.into()))?;
+        let mut bundle =
+            Bundle::from_json(&self.bundle_json).map_err(|e| bundle_error(e.into()))?;
         let material = &mut bundle.verification_material;
         if let Some(der) = evidence.certificate {
             material.signer = bundle::Signer::Certificate(der);

@@ -38,3 +38,4 @@ pub mod http;
 pub mod lock;
 pub mod registry;
 pub mod signed;
+pub mod sigstore;

@@ -33,7 +33,9 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// Another media type.
-    #[error("signing config {origin} has media type {media_type}; only {SIGNING_CONFIG_V02_MEDIA_TYPE} is read")]
+    #[error(
+        "signing config {origin} has media type {media_type}; only {SIGNING_CONFIG_V02_MEDIA_TYPE} is read"
+    )]
     MediaType {
         /// Where it came from.
         origin: String,
@@ -212,7 +214,10 @@ mod tests {
         let endpoints = Endpoints::resolve(&Flags::default(), Some(&config), now);
         assert_eq!(endpoints.fulcio.as_deref(), Some("https://ca"));
         assert_eq!(endpoints.rekor.as_deref(), Some("https://rekor"));
-        assert_eq!(endpoints.tsa.as_deref(), Some("https://tsa/api/v1/timestamp"));
+        assert_eq!(
+            endpoints.tsa.as_deref(),
+            Some("https://tsa/api/v1/timestamp")
+        );
         assert_eq!(endpoints.skipped_rekor_v2, ["https://rekor2"]);
         let flags = Flags {
             rekor: Some("http://127.0.0.1:1".into()),

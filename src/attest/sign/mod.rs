@@ -116,10 +116,9 @@ pub fn attestation(
     let verifier_pem = match &certificate {
         Some(issued) => {
             evidence.certificate = Some(issued.leaf.clone());
-            evidence.annotations.insert(
-                names::CERTIFICATE_ANNOTATION.to_owned(),
-                issued.leaf_pem(),
-            );
+            evidence
+                .annotations
+                .insert(names::CERTIFICATE_ANNOTATION.to_owned(), issued.leaf_pem());
             evidence
                 .annotations
                 .insert(names::CHAIN_ANNOTATION.to_owned(), issued.chain_pem());
@@ -155,9 +154,10 @@ pub fn attestation(
             Format::Legacy { .. } => signed.envelope_json().to_vec(),
         };
         let response = tsa::timestamp(url, &stamped)?;
-        evidence
-            .annotations
-            .insert(names::RFC3161_ANNOTATION.to_owned(), legacy_timestamp(&response));
+        evidence.annotations.insert(
+            names::RFC3161_ANNOTATION.to_owned(),
+            legacy_timestamp(&response),
+        );
         evidence.timestamps.push(response);
     }
     Ok(signed.with_evidence(evidence, &public)?)

@@ -48,7 +48,9 @@ pub enum Error {
         reason: String,
     },
     /// The token has expired.
-    #[error("the identity token from {source_name} expired at {expired} (now {now}); get a fresh one")]
+    #[error(
+        "the identity token from {source_name} expired at {expired} (now {now}); get a fresh one"
+    )]
     Expired {
         /// Where it came from.
         source_name: &'static str,
@@ -58,7 +60,9 @@ pub enum Error {
         now: i64,
     },
     /// The token is for another audience.
-    #[error("the identity token from {source_name} is for audience {audience:?}, not {SIGSTORE_AUDIENCE:?}")]
+    #[error(
+        "the identity token from {source_name} is for audience {audience:?}, not {SIGSTORE_AUDIENCE:?}"
+    )]
     Audience {
         /// Where it came from.
         source_name: &'static str,
@@ -229,14 +233,26 @@ mod tests {
     fn claims_are_checked_before_anything_is_signed() {
         let ok = jwt(r#"{"iss":"https://i","sub":"s","aud":"sigstore","exp":200}"#);
         let token = read(ok, "t", 100).unwrap();
-        assert_eq!((token.issuer.as_str(), token.subject.as_str()), ("https://i", "s"));
+        assert_eq!(
+            (token.issuer.as_str(), token.subject.as_str()),
+            ("https://i", "s")
+        );
         let email = jwt(r#"{"sub":"s","email":"a@b","aud":["x","sigstore"]}"#);
         assert_eq!(read(email, "t", 100).unwrap().subject, "a@b");
         let expired = jwt(r#"{"sub":"s","aud":"sigstore","exp":100}"#);
-        assert!(matches!(read(expired, "t", 100), Err(Error::Expired { .. })));
+        assert!(matches!(
+            read(expired, "t", 100),
+            Err(Error::Expired { .. })
+        ));
         let audience = jwt(r#"{"sub":"s","aud":"other"}"#);
-        assert!(matches!(read(audience, "t", 100), Err(Error::Audience { .. })));
-        assert!(matches!(read("x.y".into(), "t", 0), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            read(audience, "t", 100),
+            Err(Error::Audience { .. })
+        ));
+        assert!(matches!(
+            read("x.y".into(), "t", 0),
+            Err(Error::Malformed { .. })
+        ));
         assert!(matches!(
             token(None, &Ambient::default(), 0),
             Err(Error::Missing)

@@ -71,7 +71,11 @@ pub fn request(message: &[u8], nonce: u64) -> Vec<u8> {
 }
 
 fn integer(n: u64) -> Vec<u8> {
-    let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+    let mut bytes: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
     if bytes.first().is_none_or(|b| b & 0x80 != 0) {
         bytes.insert(0, 0);
     }

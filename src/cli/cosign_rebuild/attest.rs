@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use super::Outcome;
 use super::build::Report;
 use super::keys;
-use crate::attest::{key, sign};
 use crate::attest::statement::{
     self, APKO_IMAGE_CONFIGURATION, Predicate, Sha256Digest, Statement, SubjectName,
 };
 use crate::attest::store::{self, Format};
+use crate::attest::{key, sign};
 use crate::cli::registry::RegistryArgs;
 use crate::oci::{Reference, Store, store as oci_store};
 
@@ -229,13 +229,14 @@ pub fn run(args: &AttestArgs) -> Result<Outcome, Error> {
             replace: args.replace,
         }
     };
-    let signed = sign_statement(args, &statement, &subject.digest, format).map_err(|e| match e {
-        Signing::Cli(error) => *error,
-        Signing::Sign(source) => Error::Sign {
-            image: format!("{}@{}", store.name(), subject.digest),
-            source,
-        },
-    })?;
+    let signed =
+        sign_statement(args, &statement, &subject.digest, format).map_err(|e| match e {
+            Signing::Cli(error) => *error,
+            Signing::Sign(source) => Error::Sign {
+                image: format!("{}@{}", store.name(), subject.digest),
+                source,
+            },
+        })?;
     let store_error = |source| Error::Store {
         image: format!("{}@{}", store.name(), subject.digest),
         source: Box::new(source),
@@ -368,12 +369,12 @@ fn sign_statement(
         None => {
             let flag = match &args.signing.identity_token {
                 // cosign reads the flag as a file when one of that name exists.
-                Some(text) if std::path::Path::new(text).is_file() => Some(
-                    std::fs::read_to_string(text).map_err(|source| Error::Read {
+                Some(text) if std::path::Path::new(text).is_file() => {
+                    Some(std::fs::read_to_string(text).map_err(|source| Error::Read {
                         path: text.into(),
                         source,
-                    })?,
-                ),
+                    })?)
+                }
                 other => other.clone(),
             };
             let ambient = sign::oidc::Ambient {
