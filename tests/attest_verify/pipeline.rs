@@ -644,3 +644,97 @@ fn refusing_services_are_named_and_nothing_is_attached() {
     );
     assert!(!attached(&image));
 }
+
+/// apko's `internal/cli` (its configuration names `./testdata/packages`): the golden the
+/// audit rebuilds.
+fn apko_cli_dir() -> PathBuf {
+    crate::support::data("chainguard-dev/apko/internal/cli")
+}
+
+#[test]
+fn the_audit_verifies_logged_key_and_keyless_attestations_without_insecure_flags() {
+    let setup = setup();
+    let cache = setup.dir.path().join("cache").display().to_string();
+    let in_golden = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"));
+        command
+            .current_dir(apko_cli_dir())
+            .env_remove("SOURCE_DATE_EPOCH")
+            .env("DOCKER_CONFIG", "/nonexistent")
+            .envs(env.iter().copied());
+        command.args(args).output().expect("run cosign-rebuild")
+    };
+    let config = setup.sigstore.signing_config_path().display().to_string();
+    let root = setup.root();
+    let issuer = setup.sigstore.issuer.url.clone();
+    let token = setup.sigstore.token();
+    let key = setup.key_path.display().to_string();
+    let public = setup.pub_path.display().to_string();
+    for (name, signer, identity) in [
+        (
+            "keyless",
+            vec!["--identity-token", token.as_str()],
+            vec![
+                "--certificate-identity",
+                IDENTITY,
+                "--certificate-oidc-issuer",
+                issuer.as_str(),
+            ],
+        ),
+        (
+            "key",
+            vec!["--key", key.as_str()],
+            vec!["--key", public.as_str()],
+        ),
+    ] {
+        let image = format!("oci:{}", setup.dir.path().join(name).display());
+        let predicate = setup
+            .dir
+            .path()
+            .join(format!("{name}.locked.json"))
+            .display()
+            .to_string();
+        let args = [
+            "build",
+            "testdata/apko.yaml",
+            "-o",
+            &image,
+            "--offline",
+            "--cache-dir",
+            &cache,
+            "--locked-out",
+            &predicate,
+        ];
+        let output = in_golden(&args, &[]);
+        assert!(output.status.success(), "{}", describe(&output));
+        let mut args = vec![
+            "attest",
+            image.as_str(),
+            "--predicate",
+            &predicate,
+            "--signing-config",
+            &config,
+        ];
+        args.extend(&signer);
+        let output = in_golden(&args, &[]);
+        assert!(output.status.success(), "{name}: {}", describe(&output));
+        let mut args = vec![
+            image.as_str(),
+            "--trusted-root",
+            &root,
+            "--offline",
+            "--cache-dir",
+            &cache,
+        ];
+        args.extend(&identity);
+        let output = in_golden(&args, &[]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            describe(&output)
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("insecure"), "{name}: {stderr}");
+    }
+}

@@ -232,9 +232,9 @@ mod tests {
     #[test]
     fn claims_are_checked_before_anything_is_signed() {
         let ok = jwt(r#"{"iss":"https://i","sub":"s","aud":"sigstore","exp":200}"#);
-        let token = read(ok, "t", 100).unwrap();
+        let read_back = read(ok, "t", 100).unwrap();
         assert_eq!(
-            (token.issuer.as_str(), token.subject.as_str()),
+            (read_back.issuer.as_str(), read_back.subject.as_str()),
             ("https://i", "s")
         );
         let email = jwt(r#"{"sub":"s","email":"a@b","aud":["x","sigstore"]}"#);

@@ -4,7 +4,7 @@
 //! of tests/attest_verify/pki.rs. [`Tsa::fail_next`] makes the next request fail. Test
 //! infrastructure only.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -86,7 +86,7 @@ impl Tsa {
     }
 }
 
-fn reply(request: &Request, dir: &PathBuf, n: u64) -> Response {
+fn reply(request: &Request, dir: &Path, n: u64) -> Response {
     if request.method != "POST" || request.target != PATH {
         return Response::error(404, "not found");
     }
