@@ -261,6 +261,7 @@ fn main() {
             &predicate,
             "--key",
             "release.key",
+            "--tlog-upload=false",
         ],
     );
 

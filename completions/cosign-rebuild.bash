@@ -215,7 +215,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__attest)
-            opts="-y -q -h --predicate --key --type --new-bundle-format --replace --yes --format --output --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            opts="-y -q -h --predicate --key --tlog-upload --rekor-url --fulcio-url --identity-token --timestamp-server-url --signing-config --type --new-bundle-format --replace --yes --format --output --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,6 +226,30 @@ _cosign__rebuild() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-server-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

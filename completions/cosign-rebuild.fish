@@ -113,7 +113,14 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -l 
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l predicate -d 'The predicate: a JSON object (or YAML mapping)' -r -F
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l key -d 'The signing key (cosign\'s encrypted format or PKCS#8); its password comes from COSIGN_PASSWORD, a terminal prompt or stdin' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l key -d 'The signing key (cosign\'s encrypted format or PKCS#8); its password comes from COSIGN_PASSWORD, a terminal prompt or stdin. Without it, signing is keyless: an ephemeral key certified by Fulcio for the OIDC identity token' -r -F
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l tlog-upload -d 'Log the signature in the Rekor transparency log (true, cosign\'s default); false signs air-gapped, and the attestation then verifies only with --insecure-ignore-tlog' -r -f -a "true\t''
+false\t''"
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l rekor-url -d 'The Rekor (v1 API) base URL; overrides the signing config\'s' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l fulcio-url -d 'The Fulcio base URL for keyless signing; overrides the signing config\'s' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l identity-token -d 'The OIDC identity token for keyless signing, or a file holding it. Otherwise SIGSTORE_ID_TOKEN, or GitHub Actions\' ambient token (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, audience sigstore)' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l timestamp-server-url -d 'An RFC 3161 timestamp authority to timestamp the signature; overrides the signing config\'s' -r
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l signing-config -d 'A Sigstore signing config (signing_config.v0.2.json) naming the Fulcio, Rekor and TSA services to use; the flags above override it' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l type -d 'The predicate type: a URI or one of cosign\'s short names (custom, slsaprovenance, …)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -l new-bundle-format -d 'Store a Sigstore bundle as an OCI referrer (true, cosign v3\'s default) or the legacy `sha256-<hex>.att` manifest (false)' -r -f -a "true\t''
 false\t''"

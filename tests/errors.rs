@@ -466,6 +466,7 @@ impl Signed {
             &file,
             "--key",
             "signer.key",
+            "--tlog-upload=false",
         ];
         args.extend_from_slice(extra);
         let run = cosign(self.path(), &args, PASSWORD);
@@ -521,6 +522,7 @@ fn attest_with_the_wrong_password_names_the_key_and_the_variable() {
             "p.json",
             "--key",
             "signer.key",
+            "--tlog-upload=false",
         ],
         "not the password",
     );

@@ -12,6 +12,7 @@ pub mod dsse;
 pub mod fetch;
 pub mod key;
 pub mod names;
+pub mod sign;
 pub mod statement;
 pub mod store;
 pub mod tuf;

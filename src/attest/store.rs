@@ -159,6 +159,22 @@ pub struct Signed {
     envelope: Envelope,
     envelope_json: Vec<u8>,
     bundle_json: Vec<u8>,
+    annotations: BTreeMap<String, String>,
+}
+
+/// What signing services added to a signature before it is attached
+/// ([`crate::attest::sign`]): the certificate (keyless), Rekor entries, RFC 3161 timestamps,
+/// and the same evidence as legacy layer annotations.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// The leaf certificate, DER; `None` keeps the key hint.
+    pub certificate: Option<Vec<u8>>,
+    /// Transparency log entries.
+    pub tlog_entries: Vec<bundle::TransparencyLogEntry>,
+    /// RFC 3161 `TimeStampResp`s, DER.
+    pub timestamps: Vec<Vec<u8>>,
+    /// Legacy layer annotations (certificate, chain, Rekor bundle, timestamp).
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl Signed {
@@ -185,7 +201,34 @@ impl Signed {
             envelope,
             envelope_json,
             bundle_json,
+            annotations: BTreeMap::new(),
         })
+    }
+
+    /// The same signature with `evidence` in its bundle and legacy annotations; the new bundle
+    /// is checked against `key` (the signer's public key) as [`Signed::sign`] checks it.
+    pub fn with_evidence(mut self, evidence: Evidence, key: &PublicKey) -> Result<Self, Error> {
+        let bundle_error = |source: BundleProblem| Error::Bundle { source };
+        let mut bundle =
+            Bundle::from_json(&self.bundle_json).map_err(|e| bundle_error(e.into()))?;
+        let material = &mut bundle.verification_material;
+        if let Some(der) = evidence.certificate {
+            material.signer = bundle::Signer::Certificate(der);
+        }
+        material.tlog_entries = evidence.tlog_entries;
+        if !evidence.timestamps.is_empty() {
+            material.timestamp_verification_data = Some(evidence.timestamps);
+        }
+        let bundle_json = bundle.to_json();
+        check_bundle(&bundle_json, key).map_err(bundle_error)?;
+        self.bundle_json = bundle_json;
+        self.annotations = evidence.annotations;
+        Ok(self)
+    }
+
+    /// The legacy layer's annotations beyond signature and predicate type.
+    pub fn annotations(&self) -> &BTreeMap<String, String> {
+        &self.annotations
     }
 
     /// The image digest the statement is about.
@@ -290,7 +333,7 @@ fn attach_legacy(
     let layer = legacy::layer(
         signed.envelope_json(),
         signed.predicate_type(),
-        &BTreeMap::new(),
+        signed.annotations(),
     );
     put_bytes(store, names::DSSE_LAYER_MEDIA_TYPE, signed.envelope_json())?;
     let ours = layer.digest;

@@ -208,6 +208,16 @@ fn image_hint(error: &crate::attest::verify::image::Error) -> Option<String> {
              cosign.key (cosign attest works too); the audit needs a {APKO_IMAGE_CONFIGURATION} \
              attestation of the locked configuration"
         )),
+        // Attested with --tlog-upload=false: no log entry (bundle) or Rekor bundle (legacy).
+        Error::NoneVerified { errors }
+            if errors.contains("bundle has no entry from a log")
+                || errors.contains("offline verification failed") =>
+        {
+            Some(
+                "the attestation was made without a transparency log entry (attest                  --tlog-upload=false); audit it with --key and --insecure-ignore-tlog, or attest                  again with a Rekor log (--rekor-url or --signing-config)"
+                    .into(),
+            )
+        }
         Error::NoneVerified { .. } => Some(
             "check that --key is the public key of the pair that signed the attestation \
              (keyless: that --certificate-identity and --certificate-oidc-issuer name its signer)"

@@ -173,6 +173,7 @@ fn attest_an_oci_layout_in_both_formats_with_a_real_cosign_key() {
             predicate,
             "--key",
             key_path.to_str().unwrap(),
+            "--tlog-upload=false",
         ];
         args.extend_from_slice(extra);
         run(dir, &args, Some("123"), b"")
@@ -238,6 +239,7 @@ fn attest_with_a_key_cosign_generated_and_an_empty_password() {
         "p.json",
         "--key",
         source.to_str().unwrap(),
+        "--tlog-upload=false",
         "--new-bundle-format=false",
     ];
     let output = run(dir, &args, Some(""), b"");
@@ -266,6 +268,7 @@ fn attest_resolves_a_registry_tag_and_refuses_a_wrong_password() {
             "p.json".to_owned(),
             "--key".to_owned(),
             key_path.to_string_lossy().into_owned(),
+            "--tlog-upload=false".to_owned(),
             extra.to_owned(),
         ]
     };
@@ -309,6 +312,7 @@ fn race(dir: &Path, image: &str, key: &Path, extra: &[&str], round: usize, count
                 predicate.to_str().unwrap(),
                 "--key",
                 key.to_str().unwrap(),
+                "--tlog-upload=false",
             ];
             args.extend_from_slice(extra);
             let child = command(dir, &args)
@@ -427,6 +431,7 @@ fn verify_accepts_what_attest_wrote_to_a_registry() {
             "p.json",
             "--key",
             key_path.to_str().unwrap(),
+            "--tlog-upload=false",
             format,
         ];
         let output = run(&dir, &args, Some("123"), b"");
@@ -462,6 +467,7 @@ fn attest_format_json_reports_what_was_written() {
             "p.json",
             "--key",
             key_path.to_str().unwrap(),
+            "--tlog-upload=false",
         ];
         args.extend_from_slice(extra);
         let output = run(dir, &args, Some("123"), b"");

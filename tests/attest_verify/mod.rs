@@ -6,7 +6,8 @@ mod conformance;
 mod fixture;
 mod multiarch;
 mod oci;
-mod pki;
+mod pipeline;
+pub mod pki;
 mod private;
 mod roundtrip;
 

@@ -50,6 +50,10 @@ fn utc_time(unix: i64) -> Vec<u8> {
 }
 
 fn name(common_name: &str) -> Vec<u8> {
+    if common_name.is_empty() {
+        // An empty RDNSequence, as Fulcio's leaves have (their identity is in the SAN).
+        return seq(&[]);
+    }
     let attribute = seq(&[&oid("2.5.4.3"), &encode(0x0c, common_name.as_bytes())]);
     seq(&[&encode(0x31, &attribute)])
 }
@@ -127,10 +131,30 @@ fn certificate(tbs: &[u8], signer: &Key) -> Vec<u8> {
     seq(&[tbs, &algorithm, &encode(0x03, &bits)])
 }
 
-fn ca_extensions() -> Vec<Vec<u8>> {
+/// A key identifier for the key whose DER SPKI is `spki` (RFC 5280 §4.2.1.2 lets any
+/// unique value serve; strict verifiers such as Python's cryptography require the extensions).
+fn key_id(spki: &[u8]) -> Vec<u8> {
+    Sha256::digest(spki)[..20].to_vec()
+}
+
+fn subject_key_id(spki: &[u8]) -> Vec<u8> {
+    extension("2.5.29.14", false, &encode(0x04, &key_id(spki)))
+}
+
+fn authority_key_id(issuer_spki: &[u8]) -> Vec<u8> {
+    extension(
+        "2.5.29.35",
+        false,
+        &seq(&[&encode(0x80, &key_id(issuer_spki))]),
+    )
+}
+
+fn ca_extensions(spki: &[u8], issuer_spki: &[u8]) -> Vec<Vec<u8>> {
     vec![
         extension("2.5.29.15", true, &[0x03, 0x02, 0x01, 0x06]),
         extension("2.5.29.19", true, &[0x30, 0x03, 0x01, 0x01, 0xff]),
+        subject_key_id(spki),
+        authority_key_id(issuer_spki),
     ]
 }
 
@@ -190,7 +214,7 @@ impl Pki {
                 "test root",
                 (now - 86_400, now + years),
                 &root_key.der,
-                &ca_extensions(),
+                &ca_extensions(&root_key.der, &root_key.der),
             ),
             &root_key,
         );
@@ -202,7 +226,7 @@ impl Pki {
                 "test intermediate",
                 (now - 86_400, now + years),
                 &intermediate_key.der,
-                &ca_extensions(),
+                &ca_extensions(&intermediate_key.der, &root_key.der),
             ),
             &root_key,
         );
@@ -218,7 +242,14 @@ impl Pki {
     /// Issues a leaf; its SCT is computed over the precertificate TBS (RFC 6962 §3.2).
     pub fn leaf(&self, spec: &LeafSpec) -> Leaf {
         let key = Key::generate();
+        let der = self.certify(spec, &key.der);
+        Leaf { key, der }
+    }
+
+    /// A leaf certificate (DER) for the public key `spki` (DER), as Fulcio issues one.
+    pub fn certify(&self, spec: &LeafSpec, spki: &[u8]) -> Vec<u8> {
         let mut extensions = vec![
+            authority_key_id(&self.intermediate_key.der),
             extension("2.5.29.15", true, &[0x03, 0x02, 0x07, 0x80]),
             extension(
                 "2.5.29.17",
@@ -241,7 +272,7 @@ impl Pki {
                 &seq(&[&oid("1.3.6.1.5.5.7.3.3")]),
             ));
         }
-        let serial = u64::from_be_bytes(Sha256::digest(&key.der)[..8].try_into().unwrap()) >> 1;
+        let serial = u64::from_be_bytes(Sha256::digest(spki)[..8].try_into().unwrap()) >> 1;
         let subject = "";
         if spec.sct {
             let precert = tbs(
@@ -249,7 +280,7 @@ impl Pki {
                 "test intermediate",
                 subject,
                 spec.validity,
-                &key.der,
+                spki,
                 &extensions,
             );
             let timestamp = (spec.validity.0 as u64 + 1) * 1000;
@@ -277,18 +308,39 @@ impl Pki {
                 &encode(0x04, &tls),
             ));
         }
-        let der = certificate(
+        certificate(
             &tbs(
                 serial,
                 "test intermediate",
                 subject,
                 spec.validity,
+                spki,
+                &extensions,
+            ),
+            &self.intermediate_key,
+        )
+    }
+
+    /// A timestamping certificate for `key` (EKU timeStamping, critical), issued by the
+    /// intermediate, as `openssl ts -reply` requires of its signer.
+    pub fn tsa_certificate(&self, key: &Key) -> Vec<u8> {
+        let now = now();
+        let extensions = vec![
+            authority_key_id(&self.intermediate_key.der),
+            extension("2.5.29.15", true, &[0x03, 0x02, 0x07, 0x80]),
+            extension("2.5.29.37", true, &seq(&[&oid("1.3.6.1.5.5.7.3.8")])),
+        ];
+        certificate(
+            &tbs(
+                3,
+                "test intermediate",
+                "test tsa",
+                (now - 86_400, now + 10 * 365 * 86_400),
                 &key.der,
                 &extensions,
             ),
             &self.intermediate_key,
-        );
-        Leaf { key, der }
+        )
     }
 
     /// PEM of the intermediate and the root (cosign's chain annotation, `SIGSTORE_ROOT_FILE`).

@@ -60,7 +60,15 @@ fn attest(image: &str, predicate: &Path, key: &str) {
     let predicate = predicate.display().to_string();
     let output = binary(
         Path::new("/"),
-        &["attest", image, "--predicate", &predicate, "--key", key],
+        &[
+            "attest",
+            image,
+            "--predicate",
+            &predicate,
+            "--key",
+            key,
+            "--tlog-upload=false",
+        ],
     );
     assert!(output.status.success(), "{}", describe(&output));
 }
@@ -218,6 +226,7 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
             &custom_arg,
             "--key",
             &key,
+            "--tlog-upload=false",
             "--type",
             "custom",
         ],

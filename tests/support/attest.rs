@@ -12,6 +12,8 @@ pub struct Peers {
     pub python: PathBuf,
     /// The `node_modules` holding @sigstore/verify and @sigstore/bundle.
     pub node_modules: PathBuf,
+    /// sigstore-python's command line, in the same virtual environment.
+    pub sigstore_python: PathBuf,
 }
 
 fn repository() -> &'static Path {
@@ -27,8 +29,10 @@ fn installed() -> Option<Peers> {
     let peers = Peers {
         python: root.join("venv/bin/python"),
         node_modules: root.join("node_modules"),
+        sigstore_python: root.join("venv/bin/sigstore"),
     };
     let ready = peers.python.is_file()
+        && peers.sigstore_python.is_file()
         && peers
             .node_modules
             .join("@sigstore/verify/package.json")
@@ -92,6 +96,40 @@ impl Peers {
             .arg(key)
             .output()
             .unwrap_or_else(|e| panic!("running node: {e}"))
+    }
+}
+
+impl Peers {
+    /// Runs `node tests/peers/verify_sigstore.mjs BUNDLE ROOT ARGS…` (`key PEM` or
+    /// `identity SAN ISSUER`).
+    pub fn verify_sigstore_js(&self, bundle: &Path, root: &Path, args: &[&str]) -> Output {
+        Command::new("node")
+            .env("NODE_PATH", &self.node_modules)
+            .arg(repository().join("tests/peers/verify_sigstore.mjs"))
+            .arg(bundle)
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running node: {e}"))
+    }
+
+    /// Runs `tests/peers/verify_sigstore.py TRUST_CONFIG BUNDLE IDENTITY ISSUER sha256:HEX`:
+    /// sigstore-python's `Verifier.verify_dsse` offline, then the subject digest.
+    pub fn verify_sigstore_python(
+        &self,
+        trust_config: &Path,
+        bundle: &Path,
+        identity: (&str, &str),
+        digest_hex: &str,
+    ) -> Output {
+        Command::new(&self.python)
+            .arg(repository().join("tests/peers/verify_sigstore.py"))
+            .arg(trust_config)
+            .arg(bundle)
+            .args([identity.0, identity.1])
+            .arg(format!("sha256:{digest_hex}"))
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", self.python.display()))
     }
 }
 

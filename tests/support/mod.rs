@@ -39,6 +39,7 @@ pub mod http;
 pub mod lock;
 pub mod registry;
 pub mod signed;
+pub mod sigstore;
 pub mod token;
 
 /// Whether `path` is a directory itself, not a symlink to one. The shared data may store

@@ -1,5 +1,6 @@
 //! `cosign-rebuild attest`: sign a predicate about IMAGE and attach it, as
-//! `cosign attest --key KEY --type URI --predicate FILE` does (without a transparency log).
+//! `cosign attest [--key KEY] --type URI --predicate FILE` does: with a key or keylessly
+//! (Fulcio), logged in Rekor unless `--tlog-upload=false`, timestamped when a TSA is named.
 //!
 //! IMAGE is resolved to its digest first; the statement names that digest and the repository
 //! (or `oci:DIR`). The default storage is cosign v3's bundle referrer;
@@ -13,11 +14,11 @@ use std::path::PathBuf;
 use super::Outcome;
 use super::build::Report;
 use super::keys;
-use crate::attest::key;
 use crate::attest::statement::{
     self, APKO_IMAGE_CONFIGURATION, Predicate, Sha256Digest, Statement, SubjectName,
 };
-use crate::attest::store::{self, Format, Signed};
+use crate::attest::store::{self, Format};
+use crate::attest::{key, sign};
 use crate::cli::registry::RegistryArgs;
 use crate::oci::{Reference, Store, store as oci_store};
 
@@ -31,9 +32,13 @@ pub struct AttestArgs {
     #[arg(long, value_name = "FILE")]
     pub predicate: PathBuf,
     /// The signing key (cosign's encrypted format or PKCS#8); its password comes from
-    /// COSIGN_PASSWORD, a terminal prompt or stdin.
+    /// COSIGN_PASSWORD, a terminal prompt or stdin. Without it, signing is keyless: an
+    /// ephemeral key certified by Fulcio for the OIDC identity token.
     #[arg(long, value_name = "KEY")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    /// Transparency log, certificate authority and timestamp options.
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// The predicate type: a URI or one of cosign's short names (custom, slsaprovenance, …).
     #[arg(long = "type", value_name = "URI", default_value = APKO_IMAGE_CONFIGURATION)]
     pub predicate_type: String,
@@ -71,6 +76,42 @@ pub struct AttestArgs {
     /// Registry options.
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// Where signatures are logged, certified and timestamped (cosign's flags).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigningArgs {
+    /// Log the signature in the Rekor transparency log (true, cosign's default); false signs
+    /// air-gapped, and the attestation then verifies only with --insecure-ignore-tlog.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub tlog_upload: bool,
+    /// The Rekor (v1 API) base URL; overrides the signing config's.
+    #[arg(long, value_name = "URL")]
+    pub rekor_url: Option<String>,
+    /// The Fulcio base URL for keyless signing; overrides the signing config's.
+    #[arg(long, value_name = "URL")]
+    pub fulcio_url: Option<String>,
+    /// The OIDC identity token for keyless signing, or a file holding it. Otherwise
+    /// SIGSTORE_ID_TOKEN, or GitHub Actions' ambient token (ACTIONS_ID_TOKEN_REQUEST_URL and
+    /// _TOKEN, audience sigstore).
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
+    /// An RFC 3161 timestamp authority to timestamp the signature; overrides the signing
+    /// config's.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_server_url: Option<String>,
+    /// A Sigstore signing config (signing_config.v0.2.json) naming the Fulcio, Rekor and TSA
+    /// services to use; the flags above override it.
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<PathBuf>,
 }
 
 /// Why the command failed.
@@ -127,6 +168,18 @@ pub enum Error {
         #[source]
         source: Box<store::Error>,
     },
+    /// The signing config cannot be used.
+    #[error(transparent)]
+    SigningConfig(#[from] sign::config::Error),
+    /// Certifying, logging or timestamping failed; nothing was attached.
+    #[error("cannot sign the attestation for {image}; nothing was attached")]
+    Sign {
+        /// The image.
+        image: String,
+        /// The failure.
+        #[source]
+        source: Box<sign::Error>,
+    },
     /// Standard output cannot be written.
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
@@ -165,29 +218,8 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
             "WARNING: predicate number at {pointer} does not fit a float64 and was rounded, as cosign does"
         );
     }
-    let key_text = std::fs::read(&args.key).map_err(|source| Error::Read {
-        path: args.key.clone(),
-        source,
-    })?;
-    let key_error = |source| Error::Key {
-        path: args.key.clone(),
-        source,
-    };
-    // Only encrypted keys need a password; do not wait on stdin for the others.
-    let encrypted = String::from_utf8_lossy(&key_text).contains("-----BEGIN ENCRYPTED ");
-    let password = if encrypted {
-        keys::read_password(false)?
-    } else {
-        Default::default()
-    };
-    let private = key::load_private_key(&key_text, &password).map_err(key_error)?;
     let digest = Sha256Digest::from_bytes(*subject.digest.as_bytes());
     let statement = Statement::for_image(&name, &digest, &predicate_type, predicate);
-    let store_error = |source| Error::Store {
-        image: format!("{}@{}", store.name(), subject.digest),
-        source: Box::new(source),
-    };
-    let signed = Signed::sign(&statement, &subject.digest, &private).map_err(store_error)?;
     let format = if args.new_bundle_format {
         if args.replace && !quiet {
             eprintln!("WARNING: --replace has no effect with the bundle format");
@@ -197,6 +229,18 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
         Format::Legacy {
             replace: args.replace,
         }
+    };
+    let signed =
+        sign_statement(args, &statement, &subject.digest, format).map_err(|e| match e {
+            Signing::Cli(error) => *error,
+            Signing::Sign(source) => Error::Sign {
+                image: format!("{}@{}", store.name(), subject.digest),
+                source,
+            },
+        })?;
+    let store_error = |source| Error::Store {
+        image: format!("{}@{}", store.name(), subject.digest),
+        source: Box::new(source),
     };
     let created = store::referrer::rfc3339_utc(
         std::time::SystemTime::now()
@@ -252,4 +296,131 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
             .map_err(Error::Stdout)?;
     }
     Ok(Outcome::Done)
+}
+
+/// A failure before anything is attached: reading the key or config, or a signing service.
+enum Signing {
+    Cli(Box<Error>),
+    Sign(Box<sign::Error>),
+}
+
+impl From<Error> for Signing {
+    fn from(error: Error) -> Self {
+        Signing::Cli(Box::new(error))
+    }
+}
+
+impl From<sign::Error> for Signing {
+    fn from(error: sign::Error) -> Self {
+        Signing::Sign(Box::new(error))
+    }
+}
+
+/// The signing config from `--signing-config`.
+// TODO(tuf): without the flag, fetch `signing_config.v0.2.json` through the TUF client (as
+// cosign v3 does by default) once it lands; until then only the flags and this file name
+// services.
+fn signing_config(args: &SigningArgs) -> Result<Option<sign::SigningConfig>, Error> {
+    let Some(path) = &args.signing_config else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Some(sign::SigningConfig::from_json(
+        &bytes,
+        &path.display().to_string(),
+    )?))
+}
+
+/// Signs with `--key` or keylessly, logs and timestamps, as the flags and signing config say.
+fn sign_statement(
+    args: &AttestArgs,
+    statement: &Statement,
+    subject: &crate::oci::Digest,
+    format: Format,
+) -> Result<store::Signed, Signing> {
+    let now = crate::attest::verify::now();
+    let config = signing_config(&args.signing)?;
+    let flags = sign::Flags {
+        fulcio: args.signing.fulcio_url.clone(),
+        rekor: args.signing.rekor_url.clone(),
+        tsa: args.signing.timestamp_server_url.clone(),
+    };
+    let endpoints = sign::Endpoints::resolve(&flags, config.as_ref(), now);
+    for url in &endpoints.skipped_rekor_v2 {
+        eprintln!("WARNING: skipping Rekor v2 log {url}: only Rekor v1 is supported yet");
+    }
+    if !args.signing.tlog_upload {
+        eprintln!(
+            "WARNING: --tlog-upload=false: the attestation is not logged; it verifies only with \
+             --insecure-ignore-tlog"
+        );
+    }
+    let plan = sign::Plan {
+        endpoints,
+        tlog_upload: args.signing.tlog_upload,
+        format,
+    };
+    let private;
+    let signer = match &args.key {
+        Some(path) => {
+            private = load_key(path)?;
+            sign::Signer::Key(&private)
+        }
+        None => {
+            let flag = match &args.signing.identity_token {
+                // cosign reads the flag as a file when one of that name exists.
+                Some(text) if std::path::Path::new(text).is_file() => {
+                    Some(std::fs::read_to_string(text).map_err(|source| Error::Read {
+                        path: text.into(),
+                        source,
+                    })?)
+                }
+                other => other.clone(),
+            };
+            let ambient = sign::oidc::Ambient {
+                sigstore_id_token: std::env::var("SIGSTORE_ID_TOKEN").ok(),
+                actions_request_url: std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL").ok(),
+                actions_request_token: std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN").ok(),
+            };
+            let token = sign::oidc::token(flag.as_deref(), &ambient, now)
+                .map_err(|e| Signing::Sign(Box::new(e.into())))?;
+            sign::Signer::Keyless(token)
+        }
+    };
+    let signed = sign::attestation(statement, subject, signer, &plan)?;
+    if let Some(entry) = signed_entry_index(&signed) {
+        eprintln!("tlog entry created with index: {entry}");
+    }
+    Ok(signed)
+}
+
+fn signed_entry_index(signed: &store::Signed) -> Option<i64> {
+    crate::attest::bundle::Bundle::from_json(signed.bundle_json())
+        .ok()?
+        .verification_material
+        .tlog_entries
+        .first()
+        .map(|e| e.log_index)
+}
+
+/// Reads and decrypts `--key`.
+fn load_key(path: &std::path::Path) -> Result<key::PrivateKey, Error> {
+    let key_text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    // Only encrypted keys need a password; do not wait on stdin for the others.
+    let encrypted = String::from_utf8_lossy(&key_text).contains("-----BEGIN ENCRYPTED ");
+    let password = if encrypted {
+        keys::read_password(false)?
+    } else {
+        Default::default()
+    };
+    key::load_private_key(&key_text, &password).map_err(|source| Error::Key {
+        path: path.to_owned(),
+        source,
+    })
 }
