@@ -17,6 +17,7 @@ mod compress;
 mod config;
 mod depcheck;
 mod errors;
+mod leftovers;
 mod lock;
 mod oci;
 mod plugins;

@@ -224,8 +224,9 @@ pub struct Request {
     /// Working directory, include paths, `--arch` values (empty: the configuration's `archs`,
     /// else all) and download settings.
     pub settings: lock::Settings,
-    /// Where layer blobs are written while the build lives (default: the system's temporary
-    /// directory).
+    /// Where layer blobs and the package spool are written while the build lives (default: the
+    /// system's temporary directory); created when missing. Layer blobs are scratch files
+    /// (`crate::scratch`): removed on drop and on SIGINT/SIGTERM, swept by a later run.
     pub temp_dir: Option<PathBuf>,
 }
 
@@ -362,6 +363,8 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         source,
     })?;
     let temp_dir = request.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&temp_dir)
+        .map_err(|source| Error::Spool(fs::Error::Spool { source }))?;
     let settings = &request.settings;
     let builder = ArchBuilder {
         source_date: &request.source_date,
@@ -719,7 +722,7 @@ impl ArchBuilder<'_> {
             Pinning::Environment => BuildDate::SourceDateEpoch,
             Pinning::Unpinned => BuildDate::LatestPackage,
         };
-        let packages = read_packages(&plan.packages, fetch)?;
+        let packages = read_packages(&plan.packages, fetch, self.temp_dir)?;
         let rootfs_error = |source| Error::Rootfs {
             arch: apk_arch.clone(),
             source: Box::new(source),
@@ -847,14 +850,18 @@ const MOST_READERS: usize = 8;
 
 /// Fetches and reads `jobs` in parallel (each reader its own spool), in job order; the first
 /// failure in job order is returned.
-fn read_packages(jobs: &[Job], fetch: &FetchFn<'_>) -> Result<Vec<PackageSource>, Error> {
+fn read_packages(
+    jobs: &[Job],
+    fetch: &FetchFn<'_>,
+    temp_dir: &Path,
+) -> Result<Vec<PackageSource>, Error> {
     let workers = std::thread::available_parallelism()
         .map_or(FEWEST_READERS, usize::from)
         .clamp(FEWEST_READERS, MOST_READERS);
     crate::parallel::try_map(
         jobs,
         workers,
-        || Spool::new().map_err(Error::Spool),
+        || Spool::new_in(temp_dir).map_err(Error::Spool),
         |spool, job| read_package(spool, job, fetch),
     )
 }

@@ -237,7 +237,10 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
             dir
         }
         None => {
-            temp = tempfile::tempdir().map_err(Error::TempDir)?;
+            let area = crate::cli::resolve::scratch_area(args.cache_dir.as_deref());
+            std::fs::create_dir_all(&area).map_err(Error::TempDir)?;
+            temp = crate::scratch::Dir::create_in(&area, crate::cli::resolve::AUDIT_PREFIX)
+                .map_err(Error::TempDir)?;
             temp.path()
         }
     };
@@ -499,6 +502,7 @@ fn build(
 ) -> Result<Built, Error> {
     let mut request = Request::new(image, configuration.clone());
     request.settings.archs = archs;
+    request.temp_dir = Some(crate::cli::resolve::scratch_area(args.cache_dir.as_deref()));
     request.settings.fetch = repository::Settings {
         cache_dir: args.cache_dir.clone(),
         network: if args.offline {

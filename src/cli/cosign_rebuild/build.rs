@@ -187,7 +187,9 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
         annotations,
         source_date,
         settings,
-        temp_dir: None,
+        temp_dir: Some(crate::cli::resolve::scratch_area(
+            args.resolve.cache_dir.as_deref(),
+        )),
     };
     progress.step(format_args!("building {}", args.config));
     let built = pipeline::build(&request, &|event| report(&progress, event)).map_err(|source| {
