@@ -15,6 +15,7 @@
 //! | [`attest`] | in-toto statements, DSSE envelopes, cosign key formats, Sigstore bundles; finding and verifying attestations |
 //! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`rebuild`] | the audit: compare (identical, equivalent, different), diff, report |
+//! | [`scratch`] | temporary files and directories: locked, removed on drop and on SIGINT/SIGTERM, swept by a later run after a kill |
 //! | [`parallel`] | an ordered parallel map for batches of I/O-bound jobs (package fetches and reads) |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
@@ -29,3 +30,4 @@ pub mod lock;
 pub mod oci;
 pub mod parallel;
 pub mod rebuild;
+pub mod scratch;

@@ -142,6 +142,7 @@ fn round_trip(case: &Case) -> ImageConfiguration {
         &case.label,
         &predicate,
         case.settings(&cache, &[]),
+        None,
         published_created(&published),
         &|_| {},
     )
@@ -457,6 +458,7 @@ fn a_changed_package_order_in_the_predicate_does_not_rebuild_the_image() {
             "changed",
             &changed,
             case.settings(&cache, &[]),
+            None,
             None,
             &|_| {},
         )

@@ -19,6 +19,7 @@ mod config;
 mod config_bounds;
 mod depcheck;
 mod errors;
+mod leftovers;
 mod lock;
 mod oci;
 mod plugins;

@@ -251,6 +251,11 @@ pub struct Settings {
     pub network: Network,
 }
 
+/// The download cache used when none is given: the user cache directory's `receipts/apk`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    dirs::cache_dir().map(|dir| dir.join("receipts").join("apk"))
+}
+
 /// Fetches indexes, packages and keys from repositories, through the download cache.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -264,10 +269,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// A fetcher with its own HTTP client (set up on the first remote request).
     pub fn new(settings: &Settings) -> Result<Self, Error> {
-        let cache = settings
-            .cache_dir
-            .clone()
-            .or_else(|| dirs::cache_dir().map(|dir| dir.join("receipts").join("apk")));
+        let cache = settings.cache_dir.clone().or_else(default_cache_dir);
         if settings.network == Network::Offline && cache.is_none() {
             return Err(Error::NoCacheDir);
         }

@@ -3,7 +3,10 @@
 //!
 //! apko writes the tar to a temporary file and compresses it afterwards; the bytes only depend
 //! on the tar, so this writes both in one pass (tar → SHA-256 → pgzip → SHA-256 → file) and
-//! never keeps more than the compressor's blocks in memory. [`LayerSink`] is the compressed
+//! never keeps more than the compressor's blocks in memory. The blob is a [`scratch::File`] in
+//! the directory the caller names (the CLI's scratch area, never a shared `/tmp` by default
+//! here): locked while the process lives, removed when the layer is dropped or a terminating
+//! signal arrives, and swept by a later run after a kill. [`LayerSink`] is the compressed
 //! side for callers that drive their own tar writer (`build::walk::write_layer`);
 //! [`LayerWriter`] adds the tar writer for callers that hand in entries (`build::layering`).
 //!
@@ -16,12 +19,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use tempfile::TempPath;
-
 use crate::build::image::ggcr::Descriptor;
 use crate::build::tar::{self, Hashed, HashingWriter, Header};
 use crate::compress;
 use crate::oci::{Digest, media_type};
+use crate::scratch;
 
 /// Why a layer cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +75,7 @@ pub struct BuiltLayer {
     uncompressed_size: u64,
     digest: Digest,
     size: u64,
-    blob: TempPath,
+    blob: scratch::Owned,
 }
 
 impl BuiltLayer {
@@ -112,8 +114,12 @@ impl BuiltLayer {
 /// file while the compressed stream is hashed.
 pub struct LayerSink {
     compressor: compress::Writer<BufWriter<File>>,
-    path: TempPath,
+    path: scratch::Owned,
 }
+
+/// How layer blobs are named in a scratch directory (`layer-<pid>-<random>.tar.gz`), for
+/// sweeping what a killed run left.
+pub const SCRATCH_PREFIX: &str = "layer-";
 
 /// Output buffer in front of the file: the compressor hands over whole blocks anyway.
 const FILE_BUFFER: usize = 1 << 20;
@@ -121,14 +127,12 @@ const FILE_BUFFER: usize = 1 << 20;
 impl LayerSink {
     /// A sink writing into a new temporary file in `dir`.
     pub fn create_in(dir: &Path, options: compress::Options) -> Result<LayerSink, Error> {
-        let file = tempfile::Builder::new()
-            .prefix("layer-")
-            .suffix(".tar.gz")
-            .tempfile_in(dir)
-            .map_err(|source| Error::Create {
+        let file = scratch::File::create_in(dir, SCRATCH_PREFIX, ".tar.gz").map_err(|source| {
+            Error::Create {
                 dir: dir.to_path_buf(),
                 source,
-            })?;
+            }
+        })?;
         let (file, path) = file.into_parts();
         Ok(LayerSink {
             compressor: compress::Writer::new(BufWriter::with_capacity(FILE_BUFFER, file), options),

@@ -239,8 +239,9 @@ pub struct Request {
     /// Working directory, include paths, `--arch` values (empty: the configuration's `archs`,
     /// else all) and download settings.
     pub settings: lock::Settings,
-    /// Where layer blobs are written while the build lives (default: the system's temporary
-    /// directory).
+    /// Where layer blobs and the package spool are written while the build lives (default: the
+    /// system's temporary directory); created when missing. Layer blobs are scratch files
+    /// (`crate::scratch`): removed on drop and on SIGINT/SIGTERM, swept by a later run.
     pub temp_dir: Option<PathBuf>,
     /// How many packages are read at once (default: one per core, 2 to 8). Each reader streams
     /// its package through a fixed-size window, so memory grows with this, not with packages.
@@ -401,6 +402,8 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         source,
     })?;
     let temp_dir = request.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&temp_dir)
+        .map_err(|source| Error::Spool(fs::Error::Spool { source }))?;
     let settings = &request.settings;
     let builder = ArchBuilder {
         source_date: &request.source_date,
@@ -853,7 +856,7 @@ impl ArchBuilder<'_> {
             Pinning::Environment => BuildDate::SourceDateEpoch,
             Pinning::Unpinned => BuildDate::LatestPackage,
         };
-        let packages = read_packages(&plan.packages, fetch, self.readers)?;
+        let packages = read_packages(&plan.packages, fetch, self.temp_dir, self.readers)?;
         let rootfs_error = |source| Error::Rootfs {
             arch: apk_arch.clone(),
             source: Box::new(source),
@@ -984,6 +987,7 @@ const MOST_READERS: usize = 8;
 fn read_packages(
     jobs: &[Job],
     fetch: &FetchFn<'_>,
+    temp_dir: &Path,
     readers: Option<usize>,
 ) -> Result<Vec<PackageSource>, Error> {
     let workers = readers.unwrap_or_else(|| {
@@ -994,7 +998,7 @@ fn read_packages(
     crate::parallel::try_map(
         jobs,
         workers,
-        || Spool::new().map_err(Error::Spool),
+        || Spool::new_in(temp_dir).map_err(Error::Spool),
         |spool, job| read_package(spool, job, fetch),
     )
 }

@@ -73,7 +73,7 @@ pub fn rebuild_path(predicate: &ImageConfiguration) -> Packages {
 
 /// Rebuilds the image an attested `predicate` describes, as the audit does: through
 /// [`rebuild_path`], with `settings` (working directory for relative repositories, `--arch`,
-/// downloads). The creation time is not in the predicate: apko's rule picks it first (the
+/// downloads) and scratch files in `temp_dir`. The creation time is not in the predicate: apko's rule picks it first (the
 /// newest package build time); when that is not `published_created` (the published index's
 /// `org.opencontainers.image.created`), the image is built again pinned to it, as
 /// `SOURCE_DATE_EPOCH` would have ([`Progress::Repinned`] says so).
@@ -81,12 +81,14 @@ pub fn rebuild(
     name: &str,
     predicate: &ImageConfiguration,
     settings: lock::Settings,
+    temp_dir: Option<std::path::PathBuf>,
     published_created: Option<GoTime>,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<Built, pipeline::Error> {
     let mut request = Request::new(name, predicate.clone());
     request.packages = rebuild_path(predicate);
     request.settings = settings;
+    request.temp_dir = temp_dir;
     let built = pipeline::build(&request, progress)?;
     match published_created {
         Some(created) if built.index.created.cmp_instant(&created).is_ne() => {

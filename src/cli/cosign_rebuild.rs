@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod diff;
 pub mod download;
 pub mod initialize;
+pub mod gc;
 pub mod keys;
 pub mod verify;
 
@@ -88,6 +89,10 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Audit a whole catalogue of images (sharded, resumable) and merge the reports.
     Catalog(catalog::CatalogArgs),
+    /// Remove the blobs of an OCI layout (`oci:DIR`) that nothing its index.json lists reaches
+    /// (tags, attestations and other referrers are kept) and scratch files of killed runs;
+    /// prints what it removed. `--dry-run` only reports.
+    Gc(gc::GcArgs),
     /// Print a shell function that makes `cosign rebuild …` run cosign-rebuild (and every
     /// other `cosign …` the real cosign): `eval "$(cosign-rebuild shim bash)"`.
     Shim(super::plugin::ShimArgs),
@@ -130,6 +135,9 @@ pub enum Error {
     /// `catalog` failed.
     #[error(transparent)]
     Catalog(#[from] catalog::Error),
+    /// `gc` failed.
+    #[error(transparent)]
+    Gc(#[from] gc::Error),
     /// `shim` or `plugin-metadata` failed.
     #[error(transparent)]
     Plugin(#[from] super::plugin::Error),
@@ -177,8 +185,12 @@ impl Args {
     }
 }
 
-/// Runs the command.
+/// Runs the command. Scratch files are removed on SIGINT, SIGTERM and SIGHUP (the process then
+/// exits with 128 + the signal, 130 for Ctrl-C); without the handler they would outlive it.
 pub fn run(args: Args) -> Result<Outcome, Error> {
+    if let Err(error) = crate::scratch::install_signal_cleanup() {
+        eprintln!("warning: no clean-up on interrupt: {error}");
+    }
     match args.command {
         Some(Command::Rebuild(audit)) => Ok(audit::run(&audit, args.quiet)?),
         Some(Command::Build(build)) => Ok(build::run(&build, args.quiet)?),
@@ -190,6 +202,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
         Some(Command::Diff(diff)) => Ok(diff::run(&diff)?),
         Some(Command::Catalog(command)) => Ok(catalog::run(&command, args.quiet)?),
+        Some(Command::Gc(gc)) => Ok(gc::run(&gc, args.quiet)?),
         Some(Command::Shim(shim)) => {
             super::plugin::print_shim(&super::plugin::COSIGN_REBUILD, &shim)?;
             Ok(Outcome::Done)

@@ -138,6 +138,7 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
             cr::Error::Plugin(inner) => for_error(inner),
             cr::Error::Assets(inner) => for_error(inner),
             cr::Error::Catalog(_) => None,
+            cr::Error::Gc(inner) => for_error(inner),
         });
     }
     if let Some(error) = downcast::<attest::Error>(error) {

@@ -29,6 +29,24 @@ pub struct ResolveArgs {
     pub include_paths: Vec<PathBuf>,
 }
 
+/// The scratch area of a build or an audit: `tmp` in the download cache directory (`dir`, else
+/// the default one, else the system's temporary directory), created, with what killed runs left
+/// there swept first (`crate::scratch`: only files whose owner is gone).
+pub fn scratch_area(cache_dir: Option<&std::path::Path>) -> PathBuf {
+    let dir = cache_dir
+        .map(std::path::Path::to_path_buf)
+        .or_else(repository::default_cache_dir)
+        .map_or_else(std::env::temp_dir, |cache| cache.join("tmp"));
+    crate::scratch::sweep(&dir, SCRATCH_PREFIXES);
+    dir
+}
+
+/// Every kind of scratch path a build or an audit puts in its scratch area.
+pub const SCRATCH_PREFIXES: &[&str] = &[crate::build::layer::SCRATCH_PREFIX, AUDIT_PREFIX];
+
+/// How an audit's rebuilt layout is named in the scratch area (`audit-<pid>-<random>`).
+pub const AUDIT_PREFIX: &str = "audit-";
+
 impl ResolveArgs {
     /// The settings these options describe, relative paths read from the process's working
     /// directory.

@@ -14,10 +14,13 @@
 //! [`Layout::referrers`] finds manifests whose `subject` is a digest, both in the
 //! `sha256-<hex>` tag index and among the manifests `index.json` reaches.
 //!
-//! Blobs are written to a temporary file and renamed into place; a blob already present is not
-//! written again. Concurrent writers of `index.json` are coordinated only when each holds
-//! [`Layout::lock`] across its read-modify-write (the attestation store does); otherwise the
-//! last `index.json` wins. `oci:DIR` without tag or digest names the only entry that is not a
+//! Blobs are written to a scratch file and renamed into place; a blob already present is not
+//! written again. Writers hold [`Layout::lock`] (a `flock` on the layout's `oci-layout` file,
+//! so no lock file is ever left behind) from their first blob to their `index.json`:
+//! [`Layout::publish`] and the attestation store do, so [`Layout::collect_garbage`], which
+//! takes it too, never removes a blob a writer is about to name. Whole images go in through
+//! [`publish`], which keeps the layout's other entries and leaves no half-written layout
+//! (module `publish`); `gc` finds what nothing reaches. `oci:DIR` without tag or digest names the only entry that is not a
 //! cosign attachment tag (`sha256-<hex>`, `.att`, `.sig`, `.sbom`).
 //!
 //! Not for: registries ([`super::registry`]); the bytes of the documents themselves (the image
@@ -25,9 +28,13 @@
 //! (reference/apko-format.md §10.6) and the OCI image-spec `image-layout.md`.
 
 mod blobs;
+pub mod gc;
+mod publish;
 mod walk;
 
-use blobs::write_atomically;
+pub use publish::publish;
+
+use blobs::write_atomically_releasing;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -150,14 +157,14 @@ pub enum Error {
     },
 }
 
-/// The file writers lock to serialise read-modify-write cycles of `index.json`.
-pub const LOCK_FILE: &str = "index.json.lock";
+/// The lock file earlier versions left in every layout they attested into; removed when seen.
+const OLD_LOCK_FILE: &str = "index.json.lock";
 
-/// An exclusive advisory lock on a layout (`flock` on [`LOCK_FILE`]), released when dropped.
-/// Only writers that take it are coordinated.
+/// An exclusive advisory lock on a layout (`flock` on its `oci-layout` file), released when
+/// dropped. Only writers that take it are coordinated.
 #[derive(Debug)]
 pub struct LayoutLock {
-    _file: fs::File,
+    _marker: fs::File,
 }
 
 /// Which of the two layout shapes a directory has.
@@ -187,10 +194,16 @@ impl Layout {
         })?;
         let marker = layout.dir.join("oci-layout");
         if !marker.exists() {
-            write_atomically(&marker, LAYOUT_MARKER)?;
+            blobs::write_atomically(&marker, LAYOUT_MARKER)?;
         }
         layout.check_marker()?;
         Ok(layout)
+    }
+
+    /// A layout at `dir` that need not exist yet: nothing is read or created until the first
+    /// write, which creates it (a whole image through [`publish`] appears all at once).
+    pub fn planned(dir: &Path) -> Self {
+        Self { dir: dir.into() }
     }
 
     /// Opens an existing layout; fails unless `dir/oci-layout` names an `imageLayoutVersion`.
@@ -214,22 +227,29 @@ impl Layout {
         Ok(())
     }
 
-    /// Waits for, then takes, the exclusive lock on this layout; hold it across a read of
-    /// `index.json` and the write that depends on it.
+    /// Waits for, then takes, the exclusive lock on this layout; hold it from the first blob of
+    /// a write to the `index.json` that names them. Scratch files of dead writers (`.tmp-…`
+    /// in the root and `blobs/sha256`) are removed on the way.
     pub fn lock(&self) -> Result<LayoutLock, Error> {
-        let path = self.dir.join(LOCK_FILE);
+        let lock = self.lock_only()?;
+        // Every writer passes here: what killed writers left is swept while nobody writes.
+        self.abandoned_scratch(gc::Mode::Remove);
+        Ok(lock)
+    }
+
+    /// The lock without the sweep (for a dry run of `gc`, which must remove nothing).
+    fn lock_only(&self) -> Result<LayoutLock, Error> {
+        let marker = self.dir.join("oci-layout");
         let io_error = |source| Error::Io {
-            path: path.clone(),
+            path: marker.clone(),
             source,
         };
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_error)?;
+        // `oci-layout` exists in every layout and is never replaced, so nothing is created for
+        // the lock. (Not the directory: a scratch directory's own liveness lock is on that.)
+        let file = fs::File::open(&marker).map_err(io_error)?;
         lock_exclusive(&file).map_err(io_error)?;
-        Ok(LayoutLock { _file: file })
+        let _ = fs::remove_file(self.dir.join(OLD_LOCK_FILE));
+        Ok(LayoutLock { _marker: file })
     }
 
     /// The layout directory.
@@ -266,53 +286,6 @@ impl Layout {
         Ok(tags_of(&self.index()?))
     }
 
-    /// Writes an image as apko does: every blob and child manifest into `blobs/`, and the root
-    /// index as `index.json`, byte for byte. Replaces any previous `index.json`. Returns the
-    /// root's descriptor, whose digest is that of `index.json`.
-    pub fn write_image(&self, set: &ImageSet) -> Result<Descriptor, Error> {
-        let Some(root) = set.root() else {
-            return Err(Error::EmptyImageSet {
-                path: self.dir.clone(),
-            });
-        };
-        if !media_type::is_index(&root.descriptor.media_type) {
-            return Err(Error::RootNotIndex {
-                path: self.dir.clone(),
-                media_type: root.descriptor.media_type.clone(),
-            });
-        }
-        Index::parse(&root.bytes).map_err(|source| Error::Document {
-            path: self.dir.join("index.json"),
-            source,
-        })?;
-        self.store_blobs_of(set)?;
-        for manifest in set
-            .manifests()
-            .iter()
-            .filter(|m| m.descriptor != root.descriptor)
-        {
-            self.write_blob(&manifest.bytes)?;
-        }
-        write_atomically(&self.dir.join("index.json"), &root.bytes)?;
-        Ok(root.descriptor.clone())
-    }
-
-    /// Stores an image's blobs and manifests, root included, and tags the root. Returns the
-    /// root's descriptor.
-    pub fn add_image(&self, set: &ImageSet, tag: &str) -> Result<Descriptor, Error> {
-        let Some(root) = set.root() else {
-            return Err(Error::EmptyImageSet {
-                path: self.dir.clone(),
-            });
-        };
-        self.store_blobs_of(set)?;
-        for manifest in set.manifests() {
-            self.write_blob(&manifest.bytes)?;
-        }
-        self.tag(tag, &root.descriptor)?;
-        Ok(root.descriptor.clone())
-    }
-
     /// Stores every blob of `set` (not its manifests), checking each digest.
     pub fn store_blobs_of(&self, set: &ImageSet) -> Result<(), Error> {
         for blob in set.blobs() {
@@ -344,6 +317,16 @@ impl Layout {
     /// first converted: its index becomes a blob listed (untagged, unless it is `target`) in a
     /// new `index.json`. `target` must be stored in the layout already.
     pub fn tag(&self, tag: &str, target: &Descriptor) -> Result<(), Error> {
+        self.tag_releasing(tag, target, &mut crate::scratch::Provisional::default())
+    }
+
+    /// [`Layout::tag`], releasing `provisional` blobs when the new `index.json` is in place.
+    fn tag_releasing(
+        &self,
+        tag: &str,
+        target: &Descriptor,
+        provisional: &mut crate::scratch::Provisional,
+    ) -> Result<(), Error> {
         if !reference::valid_tag(tag) {
             return Err(Error::BadTag {
                 path: self.dir.clone(),
@@ -378,7 +361,11 @@ impl Layout {
         let mut tagged = target.clone();
         tagged.annotations.insert(REF_NAME.into(), tag.into());
         entries.push(tagged);
-        write_atomically(&self.dir.join("index.json"), &tagged_index(&entries))
+        write_atomically_releasing(
+            &self.dir.join("index.json"),
+            &tagged_index(&entries),
+            provisional,
+        )
     }
 
     /// Finds the image a selector names.

@@ -98,10 +98,14 @@ impl Store {
         }
     }
 
-    /// Opens the store `reference` names for writing: a missing layout is created.
+    /// Opens the store `reference` names for writing: a missing layout is created by the first
+    /// write ([`Store::publish`] writes a new layout beside it and renames it into place).
     pub fn create(reference: &Reference, settings: &Settings) -> Result<Self, Error> {
         match reference {
             Reference::Remote(_) => Self::open(reference, settings),
+            Reference::Local(local) if !local.dir().exists() => {
+                Ok(Self::Layout(Layout::planned(local.dir())))
+            }
             Reference::Local(local) => Ok(Self::Layout(Layout::create(local.dir())?)),
         }
     }
@@ -242,7 +246,7 @@ impl Store {
     }
 
     /// Publishes a whole image (blobs, children, root) and, with `tag`, tags its root. A layout
-    /// keeps its other images.
+    /// keeps its other images; without a tag the image becomes its default (untagged) one.
     pub fn publish(&self, set: &ImageSet, tag: Option<&str>) -> Result<Descriptor, Error> {
         match self {
             Self::Registry { client, repository } => {
@@ -257,22 +261,7 @@ impl Store {
                 };
                 Ok(client.publish(&target, set)?.root)
             }
-            Self::Layout(layout) => match tag {
-                Some(tag) => Ok(layout.add_image(set, tag)?),
-                None => {
-                    layout.store_blobs_of(set)?;
-                    let mut last = None;
-                    for manifest in set.manifests() {
-                        layout.write_blob(&manifest.bytes)?;
-                        last = Some(manifest.descriptor.clone());
-                    }
-                    last.ok_or_else(|| {
-                        Error::Layout(layout::Error::EmptyImageSet {
-                            path: layout.dir().to_owned(),
-                        })
-                    })
-                }
-            },
+            Self::Layout(layout) => Ok(layout::publish(layout.dir(), set, tag)?),
         }
     }
 

@@ -165,24 +165,26 @@ pub(super) fn redact(url: &Url) -> String {
     redacted.to_string()
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a partial file.
+/// Writes `bytes` to `path` through a scratch file in the same directory and a rename, so a
+/// reader never sees a partial file. The scratch file (`.tmp-<pid>-<random>`) is removed on
+/// SIGINT/SIGTERM, and what a killed run left in the directory is swept first
+/// (`crate::scratch`).
 pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    const SCRATCH_PREFIX: &str = ".tmp-";
     let dir = path.parent().unwrap_or(Path::new("."));
     let failed = |source| Error::CacheWrite {
         path: path.to_owned(),
         source,
     };
     std::fs::create_dir_all(dir).map_err(failed)?;
-    let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    temporary.write_all(bytes).map_err(failed)?;
-    temporary.flush().map_err(failed)?;
     // On disk before it is visible under its name: a crash (or a pod killed on another machine
     // sharing the volume) cannot leave a named entry whose bytes never arrived.
-    temporary.as_file().sync_all().map_err(failed)?;
-    temporary
-        .persist(path)
-        .map_err(|error| failed(error.error))?;
+    crate::scratch::sweep(dir, &[SCRATCH_PREFIX]);
+    let mut temporary = crate::scratch::File::create_in(dir, SCRATCH_PREFIX, "").map_err(failed)?;
+    temporary.as_file_mut().write_all(bytes).map_err(failed)?;
+    temporary.as_file_mut().flush().map_err(failed)?;
+    temporary.as_file_mut().sync_all().map_err(failed)?;
+    temporary.persist(path).map_err(failed)?;
     Ok(())
 }
 

@@ -21,8 +21,9 @@ use std::sync::{Arc, Mutex};
 
 /// A temporary file that receives the decompressed data tars of the packages of one build.
 ///
-/// Cheap to clone (a shared handle); removed from disk when the last clone and every
-/// [`PackageData`] made from it are dropped.
+/// Cheap to clone (a shared handle). The file has no name (`O_TMPFILE`, or unlinked as soon as
+/// it is created), so it leaves nothing behind however the process ends: the space goes back
+/// when the last clone and every [`PackageData`] made from it are dropped, or the process dies.
 #[derive(Debug, Clone)]
 pub struct Spool {
     file: Arc<Mutex<File>>,
@@ -31,7 +32,13 @@ pub struct Spool {
 impl Spool {
     /// A new, empty spool in the system's temporary directory.
     pub fn new() -> Result<Spool, Error> {
-        let file = tempfile::tempfile().map_err(|source| Error::Spool { source })?;
+        Self::new_in(&std::env::temp_dir())
+    }
+
+    /// A new, empty spool on the filesystem of `dir` (a build's scratch area, so that gigabytes
+    /// of package data do not land in a small `/tmp`).
+    pub fn new_in(dir: &std::path::Path) -> Result<Spool, Error> {
+        let file = tempfile::tempfile_in(dir).map_err(|source| Error::Spool { source })?;
         Ok(Spool {
             file: Arc::new(Mutex::new(file)),
         })

@@ -1,9 +1,10 @@
 //! Hands an index and its images to `oci` as an [`ImageSet`] (for a registry) or writes them as
 //! the OCI image layout apko writes (`index.json` is the index itself).
 //!
-//! The layout writer is `oci::layout`: blobs are stored atomically and verified while copied,
-//! child manifests go in as blobs, and `index.json` is replaced last, so a reader never finds
-//! an index naming a missing or partial blob.
+//! The layout writer is `oci::layout::publish`: blobs are stored atomically and verified while
+//! copied, child manifests go in as blobs, and `index.json` is replaced last, so a reader never
+//! finds an index naming a missing or partial blob; a new layout appears all at once, and an
+//! existing one keeps its tags and attestations (the image becomes its untagged entry).
 //!
 //! Not for: the bytes of the documents (`build::image`), the layout format (`oci::layout`).
 //! Reproduces reference/apko-format.md §10.6 (ggcr v0.21.9 `pkg/v1/layout/write.go` `Write`).
@@ -12,7 +13,6 @@ use std::path::Path;
 
 use super::{Error, Image, Index};
 use crate::oci::image_set::{Content, ImageSet};
-use crate::oci::layout::Layout;
 use crate::oci::media_type::{OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
 use crate::oci::{self, Descriptor};
 
@@ -51,8 +51,5 @@ pub fn write_layout(dir: &Path, index: &Index, images: &[Image]) -> Result<Descr
         dir: dir.to_path_buf(),
         source,
     };
-    let target = Layout::create(dir).map_err(layout)?;
-    target
-        .write_image(&image_set(index, images))
-        .map_err(layout)
+    crate::oci::layout::publish(dir, &image_set(index, images), None).map_err(layout)
 }

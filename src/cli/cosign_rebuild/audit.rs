@@ -296,7 +296,10 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
             dir
         }
         None => {
-            temp = tempfile::tempdir().map_err(Error::TempDir)?;
+            let area = crate::cli::resolve::scratch_area(args.cache_dir.as_deref());
+            std::fs::create_dir_all(&area).map_err(Error::TempDir)?;
+            temp = crate::scratch::Dir::create_in(&area, crate::cli::resolve::AUDIT_PREFIX)
+                .map_err(Error::TempDir)?;
             temp.path()
         }
     };
@@ -603,6 +606,7 @@ fn build(
         image,
         configuration,
         settings,
+        Some(crate::cli::resolve::scratch_area(args.cache_dir.as_deref())),
         published_created,
         &|event| report(progress, event),
     )

@@ -212,7 +212,9 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
         annotations,
         source_date,
         settings,
-        temp_dir: None,
+        temp_dir: Some(crate::cli::resolve::scratch_area(
+            args.resolve.cache_dir.as_deref(),
+        )),
         readers: None,
     };
     progress.step(format_args!("building {}", args.config));

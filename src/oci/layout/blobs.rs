@@ -1,8 +1,10 @@
 //! Blob files of a layout: stored atomically, read back verified.
 //!
-//! A blob is written to a temporary file beside its final name, synced, made world-readable
-//! (0644, as ggcr's files end up) and renamed into place; one already present is not written
-//! again. Reads check the digest, whole or while streaming.
+//! A blob is written to a scratch file beside its final name (`.tmp-<pid>-<random>`, locked
+//! while it lives, removed on drop or a terminating signal, swept by a later writer after a
+//! kill: `crate::scratch`), synced, made world-readable (0644, as ggcr's files end up) and
+//! renamed into place; one already present is not written again. Reads check the digest,
+//! whole or while streaming.
 //!
 //! Not for: `index.json` and tags (the parent module).
 
@@ -10,8 +12,10 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use super::gc::SCRATCH_PREFIX;
 use super::{Error, Layout};
 use crate::oci::digest::{Digest, Hasher};
+use crate::scratch;
 
 impl Layout {
     /// Where the blob with this digest lives (whether or not it exists).
@@ -29,6 +33,7 @@ impl Layout {
         let digest = Digest::of(bytes);
         let path = self.blob_path(&digest);
         if !path.is_file() {
+            self.materialize()?;
             write_atomically(&path, bytes)?;
         }
         Ok(digest)
@@ -43,6 +48,7 @@ impl Layout {
         {
             return Ok(metadata.len());
         }
+        self.materialize()?;
         let mut file = temporary_beside(&path)?;
         let mut hasher = Hasher::new();
         let mut buffer = vec![0u8; 1 << 16];
@@ -60,10 +66,12 @@ impl Layout {
             };
             let chunk = buffer.get(..n).unwrap_or_default();
             hasher.update(chunk);
-            file.write_all(chunk).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
+            file.as_file_mut()
+                .write_all(chunk)
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
         }
         let size = hasher.length();
         let actual = hasher.finish();
@@ -74,7 +82,7 @@ impl Layout {
                 actual,
             });
         }
-        persist(file, &path)?;
+        persist(file, &path, &mut scratch::Provisional::default())?;
         Ok(size)
     }
 
@@ -128,6 +136,15 @@ impl Layout {
         Ok(size)
     }
 
+    /// A layout opened for writing before its directory existed (`Store::create` of a new
+    /// `oci:DIR`) is created on its first blob.
+    fn materialize(&self) -> Result<(), Error> {
+        if self.dir.join("blobs").join("sha256").is_dir() {
+            return Ok(());
+        }
+        Layout::create(&self.dir).map(drop)
+    }
+
     pub(super) fn missing_or_io(&self, digest: &Digest, path: &Path, source: io::Error) -> Error {
         if source.kind() == io::ErrorKind::NotFound {
             Error::MissingBlob {
@@ -143,24 +160,25 @@ impl Layout {
     }
 }
 
-pub(super) fn temporary_beside(path: &Path) -> Result<tempfile::NamedTempFile, Error> {
+pub(super) fn temporary_beside(path: &Path) -> Result<scratch::File, Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|source| Error::Io {
-            path: dir.into(),
-            source,
-        })
+    scratch::File::create_in(dir, SCRATCH_PREFIX, "").map_err(|source| Error::Io {
+        path: dir.into(),
+        source,
+    })
 }
 
-pub(super) fn persist(file: tempfile::NamedTempFile, path: &Path) -> Result<(), Error> {
+fn persist(
+    file: scratch::File,
+    path: &Path,
+    provisional: &mut scratch::Provisional,
+) -> Result<(), Error> {
     let io_error = |source| Error::Io {
         path: path.into(),
         source,
     };
     file.as_file().sync_all().map_err(io_error)?;
-    // Temporary files are created 0600; layouts are shared like ggcr's (0644 before umask).
+    // Layouts are shared like ggcr's (0644 before umask), whatever the umask made the file.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -168,15 +186,26 @@ pub(super) fn persist(file: tempfile::NamedTempFile, path: &Path) -> Result<(), 
             .set_permissions(fs::Permissions::from_mode(0o644))
             .map_err(io_error)?;
     }
-    file.persist(path).map_err(|e| io_error(e.error))?;
-    Ok(())
+    file.persist_releasing(path, provisional).map_err(io_error)
 }
 
 pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomically_releasing(path, bytes, &mut scratch::Provisional::default())
+}
+
+/// Writes `path` atomically; in the same step as the rename, `provisional` paths (the blobs the
+/// new `index.json` names) stop being removed by a terminating signal.
+pub(super) fn write_atomically_releasing(
+    path: &Path,
+    bytes: &[u8],
+    provisional: &mut scratch::Provisional,
+) -> Result<(), Error> {
     let mut file = temporary_beside(path)?;
-    file.write_all(bytes).map_err(|source| Error::Io {
-        path: path.into(),
-        source,
-    })?;
-    persist(file, path)
+    file.as_file_mut()
+        .write_all(bytes)
+        .map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })?;
+    persist(file, path, provisional)
 }
