@@ -239,3 +239,36 @@ fn build_attest_and_audit_through_a_token_registry() {
         );
     }
 }
+
+#[test]
+fn token_fetches_ride_out_a_flaky_token_server() {
+    let tokens = TokenServer::start();
+    let realm = tokens.realm();
+    let upstream = realm
+        .trim_start_matches("http://")
+        .trim_end_matches("/token")
+        .to_owned();
+    // Half of the token requests fail (500, 503, reset, stall); the registry itself is sound.
+    let proxy = crate::support::fault::Proxy::faulty(
+        &upstream,
+        crate::support::fault::Faults {
+            rate: 0.5,
+            seed: 1310,
+            stall: std::time::Duration::from_millis(200),
+        },
+    );
+    let mut auth = tokens.auth();
+    auth.realm = format!("http://{}/token", proxy.host());
+    let server = Server::start_with_token_auth(&auth);
+    for n in 0..4 {
+        let image = format!("{}:v1", server.repository(&format!("team/flaky{n}")));
+        let pushed = push(&settings(password()), &image).unwrap();
+        assert_eq!(pull(&settings(Sources::default()), &image).unwrap(), pushed);
+    }
+    let log = proxy.log();
+    assert!(
+        log.iter().any(|(_, path, fault)| path.starts_with("/token")
+            && *fault != crate::support::fault::Fault::Pass),
+        "no token request was failed: {log:?}"
+    );
+}
