@@ -7,6 +7,7 @@ mod fixture;
 mod multiarch;
 mod oci;
 mod pipeline;
+mod pipeline_failures;
 pub mod pki;
 mod private;
 mod roundtrip;

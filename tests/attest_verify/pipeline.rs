@@ -23,7 +23,7 @@ use crate::support::attest::{Peers, describe, peers};
 use crate::support::sigstore::Sigstore;
 use crate::support::sigstore::fulcio::{ACTIONS_REQUEST_TOKEN, IDENTITY};
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(super) fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"));
     for name in [
         "SIGSTORE_ROOT_FILE",
@@ -41,23 +41,23 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 /// A fresh layout holding the subject image; returns its `oci:DIR:latest` name.
-fn image(dir: &Path, name: &str) -> String {
+pub(super) fn image(dir: &Path, name: &str) -> String {
     let text = format!("oci:{}:latest", dir.join(name).display());
     let store = Store::create(&Reference::parse(&text).unwrap(), &Default::default()).unwrap();
     push_subject(&store);
     text
 }
 
-struct Setup {
-    sigstore: Sigstore,
-    dir: tempfile::TempDir,
+pub(super) struct Setup {
+    pub(super) sigstore: Sigstore,
+    pub(super) dir: tempfile::TempDir,
     key: Key,
     key_path: PathBuf,
     pub_path: PathBuf,
     predicate: PathBuf,
 }
 
-fn setup() -> Setup {
+pub(super) fn setup() -> Setup {
     let sigstore = Sigstore::start();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate();
@@ -83,7 +83,7 @@ fn setup() -> Setup {
 }
 
 impl Setup {
-    fn attest(&self, image: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(super) fn attest(&self, image: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
         let mut args = vec![
             "attest",
             image,
@@ -485,164 +485,6 @@ fn keyless_signing_takes_github_actions_ambient_credentials() {
     let bundle = setup.stored_bundle(&image);
     assert!(bundle.pointer(TIMESTAMP).is_none(), "no TSA was named");
     check_bundle(&setup, &bundle, true, &[]);
-}
-
-#[test]
-fn github_release_example_is_a_valid_workflow_that_attests_keylessly_and_audits() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github/release.yml");
-    if let Some(peers) = peers() {
-        let output = Command::new(peers.python.with_file_name("check-jsonschema"))
-            .args(["--builtin-schema", "vendor.github-workflows"])
-            .arg(&example)
-            .output()
-            .expect("run check-jsonschema");
-        assert!(output.status.success(), "{}", describe(&output));
-    }
-    let workflow: Value = serde_yaml_ng::from_slice(&std::fs::read(&example).unwrap()).unwrap();
-    assert_eq!(workflow["on"]["release"]["types"][0], "published");
-    let release = &workflow["jobs"]["release"];
-    assert_eq!(release["permissions"]["id-token"], "write");
-    let runs: Vec<&str> = release["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["run"].as_str())
-        .collect();
-    for command in [
-        "oras-lock apko.yaml",
-        "cosign-rebuild build",
-        "cosign-rebuild attest",
-    ] {
-        assert!(
-            runs.iter().any(|r| r.contains(command)),
-            "no step runs {command}"
-        );
-    }
-    let attest = runs
-        .iter()
-        .find(|r| r.contains("cosign-rebuild attest"))
-        .unwrap();
-    assert!(!attest.contains("--key"), "the example attests keylessly");
-    let audit = &workflow["jobs"]["audit"];
-    assert_eq!(audit["needs"], "release");
-    assert!(audit["permissions"].get("id-token").is_none());
-    let audit_run = audit["steps"].as_array().unwrap().last().unwrap()["run"]
-        .as_str()
-        .unwrap();
-    assert!(
-        audit_run.contains("--certificate-identity")
-            && audit_run.contains("--certificate-oidc-issuer")
-    );
-}
-
-/// Whether any attestation (referrer fallback index or `.att` manifest) reached the image.
-fn attached(image: &str) -> bool {
-    let store = Store::open(&Reference::parse(image).unwrap(), &Default::default()).unwrap();
-    [
-        format!("sha256-{FIXTURE_DIGEST_HEX}"),
-        format!("sha256-{FIXTURE_DIGEST_HEX}.att"),
-    ]
-    .iter()
-    .any(|tag| store.tagged(tag).unwrap().is_some())
-}
-
-#[test]
-fn refusing_services_are_named_and_nothing_is_attached() {
-    let setup = setup();
-    let sigstore = &setup.sigstore;
-    let config = sigstore.signing_config_path().display().to_string();
-    let now = verify::now();
-    let expired = sigstore.issuer.mint("sigstore", now - 10);
-    let wrong_audience = sigstore.issuer.mint("other", now + 300);
-    let token = sigstore.token();
-    let rekor_entries = format!("Rekor at {}/api/v1/log/entries", sigstore.rekor.url());
-    let fulcio = format!("Fulcio at {}/api/v2/signingCert", sigstore.fulcio.url());
-    let tsa = format!("timestamp authority at {}", sigstore.tsa.url());
-    type Arrange<'a> = Box<dyn Fn() + 'a>;
-    let nothing: Arrange = Box::new(|| {});
-    let cases: Vec<(&str, Vec<&str>, Arrange, Vec<String>)> = vec![
-        (
-            "expired",
-            vec!["--identity-token", &expired],
-            Box::new(|| {}),
-            vec!["expired at".into()],
-        ),
-        (
-            "audience",
-            vec!["--identity-token", &wrong_audience],
-            Box::new(|| {}),
-            vec!["for audience [\"other\"], not \"sigstore\"".into()],
-        ),
-        (
-            "fulcio",
-            vec!["--identity-token", &token],
-            Box::new(|| sigstore.fulcio.refuse_next(403)),
-            vec![format!("{fulcio} refused to issue a certificate: HTTP 403")],
-        ),
-        (
-            "conflict",
-            vec!["--identity-token", &token],
-            Box::new(|| sigstore.rekor.fail_next(409)),
-            vec![format!(
-                "{rekor_entries} refused the entry: it is already in the log"
-            )],
-        ),
-        (
-            "rekor5xx",
-            vec!["--identity-token", &token],
-            Box::new(|| sigstore.rekor.fail_next(503)),
-            vec![format!("{rekor_entries} refused the entry: HTTP 503")],
-        ),
-        (
-            "tsa",
-            vec!["--identity-token", &token],
-            Box::new(|| sigstore.tsa.fail_next(500)),
-            vec![format!("{tsa} refused: HTTP 500")],
-        ),
-        (
-            "notoken",
-            vec![],
-            nothing,
-            vec![
-                "--identity-token".into(),
-                "SIGSTORE_ID_TOKEN".into(),
-                "--key".into(),
-            ],
-        ),
-    ];
-    for (name, extra, arrange, messages) in cases {
-        for format in ["--new-bundle-format=true", "--new-bundle-format=false"] {
-            let image = image(setup.dir.path(), &format!("{name}{}", format.len()));
-            arrange();
-            let mut args = vec!["--signing-config", config.as_str(), format];
-            args.extend(&extra);
-            let output = setup.attest(&image, &args, &[]);
-            assert_eq!(
-                output.status.code(),
-                Some(1),
-                "{name}: {}",
-                describe(&output)
-            );
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            for message in &messages {
-                assert!(
-                    stderr.contains(message.as_str()),
-                    "{name}: wanted {message:?} in {stderr}"
-                );
-            }
-            assert!(!attached(&image), "{name}: something was attached");
-        }
-    }
-    // Keyless without a Fulcio URL: say which flags provide one.
-    let image = image(setup.dir.path(), "nofulcio");
-    let output = setup.attest(&image, &["--identity-token", &token], &[]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr
-            .contains("Fulcio is needed but not configured: pass --fulcio-url or --signing-config"),
-        "{stderr}"
-    );
-    assert!(!attached(&image));
 }
 
 /// apko's `internal/cli` (its configuration names `./testdata/packages`): the golden the

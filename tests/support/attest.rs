@@ -12,7 +12,8 @@ pub struct Peers {
     pub python: PathBuf,
     /// The `node_modules` holding @sigstore/verify and @sigstore/bundle.
     pub node_modules: PathBuf,
-    /// sigstore-python's command line, in the same virtual environment.
+    /// sigstore-python's command line, in the same virtual environment (its presence marks
+    /// the install; tests/peers/verify_sigstore.py drives its library).
     pub sigstore_python: PathBuf,
 }
 

@@ -299,3 +299,78 @@ fn check_body(body: &[u8], envelope: &Envelope, signer_pem: &str) -> Result<(), 
     )
     .map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attest::key::PrivateKey;
+
+    /// What an honest log answers for `envelope` signed by `pem`, at index 0 of a one-leaf tree.
+    fn answer(envelope: &Envelope, signed_sig: &[u8], pem: &str) -> LogEntry {
+        let body = serde_json::json!({
+            "apiVersion": "0.0.1", "kind": "dsse",
+            "spec": {
+                "envelopeHash": {"algorithm": "sha256", "value": "00"},
+                "payloadHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(&envelope.payload))},
+                "signatures": [{"signature": STANDARD.encode(signed_sig), "verifier": STANDARD.encode(pem)}]
+            }
+        })
+        .to_string();
+        LogEntry {
+            body: STANDARD.encode(&body),
+            integrated_time: 1_800_000_000,
+            log_id: "ab".repeat(32),
+            log_index: 0,
+            verification: Some(Verification {
+                inclusion_proof: Some(WireProof {
+                    checkpoint: Some("note".into()),
+                    hashes: Vec::new(),
+                    log_index: 0,
+                    root_hash: hex::encode(evidence::leaf_hash(body.as_bytes())),
+                    tree_size: 1,
+                }),
+                signed_entry_timestamp: Some(STANDARD.encode(b"set")),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_logged_entry_must_record_our_signature_signer_and_proof() {
+        let key = PrivateKey::generate_ecdsa_p256().unwrap();
+        let pem = key.public_key().to_pem().unwrap();
+        let envelope = Envelope::sign("text/plain", b"hello".to_vec(), &key).unwrap();
+        let sig = envelope.signatures[0].sig.clone();
+        let logged = to_logged(answer(&envelope, &sig, &pem), &envelope, &pem).unwrap();
+        assert_eq!(logged.entry.kind_version.kind, "dsse");
+        assert_eq!(logged.entry.inclusion_promise.as_deref(), Some(&b"set"[..]));
+        assert!(
+            logged
+                .annotation
+                .starts_with(r#"{"SignedEntryTimestamp":"c2V0","Payload":{"body":"#)
+        );
+        // Another signature, another signer, a proof to another root: refused.
+        let other = PrivateKey::generate_ecdsa_p256().unwrap();
+        let other_pem = other.public_key().to_pem().unwrap();
+        let wrong_sig = to_logged(answer(&envelope, b"other", &pem), &envelope, &pem);
+        assert!(wrong_sig.unwrap_err().contains("signature differs"));
+        let wrong_signer = to_logged(answer(&envelope, &sig, &other_pem), &envelope, &pem);
+        assert!(
+            wrong_signer
+                .unwrap_err()
+                .contains("key or certificate differs")
+        );
+        let mut bad_proof = answer(&envelope, &sig, &pem);
+        if let Some(proof) = bad_proof
+            .verification
+            .as_mut()
+            .and_then(|v| v.inclusion_proof.as_mut())
+        {
+            proof.root_hash = "00".repeat(32);
+        }
+        assert!(
+            to_logged(bad_proof, &envelope, &pem)
+                .unwrap_err()
+                .contains("inclusion proof")
+        );
+    }
+}

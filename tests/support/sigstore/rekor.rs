@@ -200,6 +200,12 @@ fn handle(request: &Request, log: &Mutex<Log>, key: &Key, host: &str) -> Respons
         ));
         return response;
     }
+    integrate(&mut log, body, key, host)
+}
+
+/// Appends `body` and answers with the entry, its SET, inclusion proof and checkpoint.
+fn integrate(log: &mut Log, body: Vec<u8>, key: &Key, host: &str) -> Response {
+    let leaf = leaf_hash(&body);
     let index = log.leaves.len();
     log.leaves.push(leaf);
     log.bodies.push(body.clone());
