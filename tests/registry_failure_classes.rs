@@ -79,6 +79,7 @@ fn could_not_fetch_not_found_and_does_not_verify_tell_different_stories() {
             "predicate.json",
             "--key",
             "cosign.key",
+            "--tlog-upload=false",
         ],
     );
     assert_eq!(code, Some(0), "{stderr}");

@@ -74,6 +74,7 @@ fn cycle(dir: &Path, image: &str, n: usize) -> Result<(), String> {
                 predicate.to_str().unwrap(),
                 "--key",
                 key.to_str().unwrap(),
+                "--tlog-upload=false",
             ],
         ),
         (

@@ -85,6 +85,7 @@ fn attested(server: &Server, dir: &Path) {
         .current_dir(dir)
         .args(["attest", &server.repository("app:v1")])
         .args(["--predicate", "predicate.json", "--key", "cosign.key"])
+        .arg("--tlog-upload=false")
         .env("COSIGN_PASSWORD", "hostile")
         .env("DOCKER_CONFIG", dir.join("no-docker-config"))
         .output()

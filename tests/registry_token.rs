@@ -218,6 +218,7 @@ fn build_attest_and_audit_through_a_token_registry() {
         predicate.to_str().unwrap(),
         "--key",
         key.to_str().unwrap(),
+        "--tlog-upload=false",
     ];
     ok(cosign_rebuild(&signed_in, &attest), "attest");
     let audit = [

@@ -219,6 +219,7 @@ impl World {
                 &predicate_arg,
                 "--key",
                 &key,
+                "--tlog-upload=false",
             ],
         );
         assert!(output.status.success(), "{}", describe(&output));

@@ -175,7 +175,15 @@ fn a_killed_writers_temporary_file_in_a_layout_is_removed_by_the_next_attest_not
     for path in &left {
         std::fs::write(path, b"partial").unwrap();
     }
-    let attest = ["attest", &image, "--predicate", &predicate, "--key", &key];
+    let attest = [
+        "attest",
+        &image,
+        "--predicate",
+        &predicate,
+        "--key",
+        &key,
+        "--tlog-upload=false",
+    ];
     succeed(&mut sandbox.command(&attest));
     for path in &left {
         assert!(

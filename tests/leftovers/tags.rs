@@ -51,6 +51,7 @@ impl<'a> Release<'a> {
             predicate,
             "--key",
             &self.key,
+            "--tlog-upload=false",
         ]);
     }
 
