@@ -40,6 +40,9 @@ _cosign__rebuild() {
             cosign__rebuild,help)
                 cmd="cosign__rebuild__subcmd__help"
                 ;;
+            cosign__rebuild,initialize)
+                cmd="cosign__rebuild__subcmd__initialize"
+                ;;
             cosign__rebuild,plugin-metadata)
                 cmd="cosign__rebuild__subcmd__plugin__subcmd__metadata"
                 ;;
@@ -97,6 +100,9 @@ _cosign__rebuild() {
             cosign__rebuild__subcmd__help,help)
                 cmd="cosign__rebuild__subcmd__help__subcmd__help"
                 ;;
+            cosign__rebuild__subcmd__help,initialize)
+                cmd="cosign__rebuild__subcmd__help__subcmd__initialize"
+                ;;
             cosign__rebuild__subcmd__help,plugin-metadata)
                 cmd="cosign__rebuild__subcmd__help__subcmd__plugin__subcmd__metadata"
                 ;;
@@ -125,7 +131,11 @@ _cosign__rebuild() {
 
     case "${cmd}" in
         cosign__rebuild)
+<<<<<<< HEAD
             opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair download verify verify-bundle diff catalog shim plugin-metadata generate-assets help"
+=======
+            opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair initialize download verify verify-bundle diff shim plugin-metadata generate-assets help"
+>>>>>>> tuf
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,7 +603,11 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__help)
+<<<<<<< HEAD
             opts="rebuild build attest generate-key-pair download verify verify-bundle diff catalog shim plugin-metadata generate-assets help"
+=======
+            opts="rebuild build attest generate-key-pair initialize download verify verify-bundle diff shim plugin-metadata generate-assets help"
+>>>>>>> tuf
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +760,20 @@ _cosign__rebuild() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cosign__subcmd__rebuild__subcmd__help__subcmd__initialize)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cosign__subcmd__rebuild__subcmd__help__subcmd__plugin__subcmd__metadata)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -809,6 +837,32 @@ _cosign__rebuild() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__initialize)
+            opts="-q -h --mirror --root --root-checksum --staging --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-checksum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

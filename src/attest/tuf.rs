@@ -55,7 +55,7 @@ pub enum Error {
         mirror: String,
         /// Why.
         #[source]
-        source: sigstore_tuf::Error,
+        source: Box<sigstore_tuf::Error>,
     },
     /// Updating the metadata from the mirror failed.
     #[error("TUF repository {mirror}: refresh failed")]
@@ -64,7 +64,7 @@ pub enum Error {
         mirror: String,
         /// The TUF client's reason, naming the role.
         #[source]
-        source: sigstore_tuf::Error,
+        source: Box<sigstore_tuf::Error>,
     },
     /// The mirror could not be reached and the cache cannot stand in for it.
     #[error(
@@ -79,7 +79,7 @@ pub enum Error {
         cache: PathBuf,
         /// Why the cache cannot be used (expired metadata, names the role).
         #[source]
-        source: sigstore_tuf::Error,
+        source: Box<sigstore_tuf::Error>,
     },
     /// A target could not be had or did not match the targets metadata.
     #[error("TUF repository {mirror}: target {target}")]
@@ -90,7 +90,7 @@ pub enum Error {
         target: String,
         /// Why.
         #[source]
-        source: sigstore_tuf::Error,
+        source: Box<sigstore_tuf::Error>,
     },
     /// The trusted root target is not a usable trusted root.
     #[error("TUF repository {mirror}: target {TRUSTED_ROOT_TARGET}")]
@@ -99,7 +99,7 @@ pub enum Error {
         mirror: String,
         /// The parse error.
         #[source]
-        source: trust::Error,
+        source: Box<trust::Error>,
     },
     /// A custom mirror needs a root of its own.
     #[error(
@@ -230,7 +230,7 @@ impl Client {
         let origin = format!("{}/targets/{TRUSTED_ROOT_TARGET}", self.mirror);
         TrustedRoot::from_json(&bytes, &origin).map_err(|source| Error::TrustedRoot {
             mirror: self.mirror.clone(),
-            source,
+            source: Box::new(source),
         })
     }
 
@@ -253,7 +253,7 @@ impl Client {
     async fn fetch(&self, names: &[&str], now: jiff::Timestamp) -> Result<Vec<Vec<u8>>, Error> {
         let bootstrap = |source| Error::Bootstrap {
             mirror: self.mirror.clone(),
-            source,
+            source: Box::new(source),
         };
         mirror::check_duplicate_keys(&self.root)
             .map_err(|e| bootstrap(sigstore_tuf::Error::Malformed(format!("root.json: {e}"))))?;
@@ -279,13 +279,13 @@ impl Client {
                         mirror: self.mirror.clone(),
                         network: chain(&network),
                         cache: directory.clone(),
-                        source,
+                        source: Box::new(source),
                     })?;
             }
             Err(source) => {
                 return Err(Error::Refresh {
                     mirror: self.mirror.clone(),
-                    source,
+                    source: Box::new(source),
                 });
             }
         }
@@ -297,7 +297,7 @@ impl Client {
                 .map_err(|source| Error::Target {
                     mirror: self.mirror.clone(),
                     target: (*name).to_owned(),
-                    source,
+                    source: Box::new(source),
                 })?;
             out.push(bytes);
         }

@@ -160,7 +160,7 @@ fn initialize_an_air_gapped_file_mirror() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     // The copy is replaced by a later one (two root rotations, the staging trusted root): it
-    // is picked up, and the public-good bundle no longer verifies against it.
+    // is picked up, and the public-good bundle is no longer accepted.
     repos.publish("v3");
     let output = verify_case(tuf_root.path(), "happy-path-v0.3");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));

@@ -45,7 +45,7 @@ pub enum Error {
     #[error("GET {url}")]
     Request {
         /// The URL.
-        url: Url,
+        url: Box<Url>,
         /// The transport error.
         #[source]
         source: reqwest::Error,
@@ -54,7 +54,7 @@ pub enum Error {
     #[error("GET {url}: HTTP {status}")]
     Status {
         /// The URL.
-        url: Url,
+        url: Box<Url>,
         /// The status code.
         status: u16,
     },
@@ -170,7 +170,7 @@ impl Fetcher {
                 self.unreachable.store(true, Ordering::SeqCst);
             }
             Error::Request {
-                url: url.clone(),
+                url: Box::new(url.clone()),
                 source,
             }
         })?;
@@ -181,7 +181,7 @@ impl Fetcher {
         }
         if !status.is_success() {
             return Err(Error::Status {
-                url,
+                url: Box::new(url),
                 status: status.as_u16(),
             });
         }
@@ -198,7 +198,7 @@ impl Fetcher {
                 self.unreachable.store(true, Ordering::SeqCst);
             }
             Error::Request {
-                url: url.clone(),
+                url: Box::new(url.clone()),
                 source,
             }
         })? {
