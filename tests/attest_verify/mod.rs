@@ -4,11 +4,13 @@
 
 mod conformance;
 mod fixture;
+mod key_details;
 mod multiarch;
 mod oci;
 mod pki;
 mod private;
 mod roundtrip;
+mod tsa;
 
 use receipts::attest::verify::{Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot};
 
