@@ -988,6 +988,7 @@ fn sslib_scheme(key: &PublicKey) -> &'static str {
     match key {
         PublicKey::EcdsaP256(_) => "ecdsa-sha2-nistp256",
         PublicKey::EcdsaP384(_) => "ecdsa-sha2-nistp384",
+        PublicKey::EcdsaP521(_) => "ecdsa-sha2-nistp521",
         PublicKey::Ed25519(_) => "ed25519",
         PublicKey::Rsa(_) => "rsa-pkcs1v15-sha256",
     }

@@ -46,6 +46,12 @@ pub enum Error {
         /// How many are set.
         count: usize,
     },
+    /// An index or size that must not be negative is.
+    #[error("bundle field {field} is negative")]
+    Negative {
+        /// The field's path.
+        field: String,
+    },
     /// `verificationMaterial` is absent.
     #[error("bundle has no verificationMaterial")]
     NoVerificationMaterial,
@@ -218,7 +224,10 @@ impl Bundle {
 }
 
 fn bytes(field: &str, text: &str) -> Result<Vec<u8>, Error> {
-    decode_lenient(text).ok_or_else(|| Error::Base64 {
+    // Go's base64 decoder, under protojson, skips line breaks (real bundles made with
+    // `base64` wrapping at 76 columns exist: conformance `rekor2-timestamp-with-incorrect-time`).
+    let text: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    decode_lenient(&text).ok_or_else(|| Error::Base64 {
         field: field.to_owned(),
     })
 }
@@ -319,6 +328,16 @@ fn tlog_entry_from_wire(
     entry: wire::TransparencyLogEntry,
 ) -> Result<TransparencyLogEntry, Error> {
     let field = |name: &str| format!("tlogEntries[{i}].{name}");
+    let negative = entry.log_index < 0
+        || entry
+            .inclusion_proof
+            .as_ref()
+            .is_some_and(|p| p.log_index < 0 || p.tree_size < 0);
+    if negative {
+        return Err(Error::Negative {
+            field: field("logIndex"),
+        });
+    }
     let inclusion_proof = entry
         .inclusion_proof
         .map(|proof| {

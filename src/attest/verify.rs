@@ -9,13 +9,18 @@
 //! Not for: finding attestations ([`super::fetch`]) or printing. Reproduces
 //! reference/cosign-attestations.md §6, §7 and §8.
 
+pub mod artifact;
+pub mod bundle;
 pub mod certificate;
+pub mod checkpoint;
 pub mod der;
 pub mod identity;
 pub mod image;
+pub mod key_details;
 pub mod rekor;
 pub mod sct;
 pub mod signature;
+pub mod timestamp;
 pub mod trust;
 
 use std::collections::BTreeMap;
@@ -23,10 +28,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
+pub use artifact::{Artifact, ArtifactDigest, DigestAlgorithm};
+pub use bundle::{verify_bundle, verify_bundle_artifact};
 pub use identity::{Expected, GithubClaims, Identity, Matcher};
 pub use trust::TrustedRoot;
 
-use super::bundle::{Bundle, Content, Signer as BundleSigner};
+use super::bundle::Bundle;
 use super::dsse::{self, Envelope, EnvelopeForm, decode_lenient};
 use super::key::{PublicKey, pem};
 use super::names;
@@ -154,6 +161,24 @@ pub enum Error {
     /// An attestation bundle without a DSSE envelope.
     #[error("bundle does not carry a DSSE envelope")]
     NotDsse,
+    /// More log entries than clients accept.
+    #[error("bundle has {count} transparency log entries; at most 32 are accepted")]
+    TooManyTlogEntries {
+        /// How many.
+        count: usize,
+    },
+    /// A checkpoint failed.
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::Error),
+    /// A required signed timestamp failed.
+    #[error(transparent)]
+    Timestamp(#[from] timestamp::Error),
+    /// No signed timestamp where one is required: Rekor v2 entries carry no time.
+    #[error("signed timestamps are required when only Rekor v2 entries are present: {reason}")]
+    NoSignedTimestamp {
+        /// Why none verified.
+        reason: String,
+    },
 }
 
 /// Who signed a verified attestation.
@@ -213,236 +238,7 @@ pub fn now() -> i64 {
 }
 
 /// Tolerated clock skew for integrated times, as sigstore-go's.
-const MAX_FUTURE_SKEW: i64 = 5 * 60;
-
-/// Verifies one bundle against an artifact's SHA-256 digest (sigstore-go's order of concerns:
-/// log evidence, certificate chain at the logged times, identity, SCT, signature, subject).
-pub fn verify_bundle(
-    bundle: &Bundle,
-    artifact: &[u8; 32],
-    policy: &Policy,
-    root: Option<&TrustedRoot>,
-    now: i64,
-) -> Result<VerifiedBundle, Error> {
-    let version = bundle.version().ok_or_else(|| Error::BundleVersion {
-        media_type: bundle.media_type.clone(),
-    })?;
-    let key_only_offline = matches!(policy.expected, Expected::Key(_)) && policy.ignore_tlog;
-    // Per-service overrides serve the legacy path only, as in cosign (§6.3).
-    let root = root.filter(|r| !r.legacy_only);
-    if root.is_none() && !key_only_offline {
-        return Err(Error::NoTrustedRoot);
-    }
-    let (leaf, key) = match (&bundle.verification_material.signer, &policy.expected) {
-        (BundleSigner::PublicKey { .. }, Expected::Key(key)) => (None, key.clone()),
-        (BundleSigner::PublicKey { .. }, Expected::Identity(_)) => {
-            return Err(Error::SignerMaterial {
-                reason: "bundle is signed with a key; verify it with --key",
-            });
-        }
-        (BundleSigner::Certificate(der), Expected::Identity(_)) => {
-            let leaf = Cert::parse(der)?;
-            let key = leaf.public_key.clone();
-            (Some(leaf), key)
-        }
-        (BundleSigner::X509CertificateChain(chain), Expected::Identity(_)) => {
-            if version >= (0, 3) {
-                return Err(Error::SignerMaterial {
-                    reason: "v0.3 bundles must carry a single certificate, not a chain",
-                });
-            }
-            let first = chain.first().ok_or(Error::SignerMaterial {
-                reason: "bundle certificate chain is empty",
-            })?;
-            let leaf = Cert::parse(first)?;
-            let key = leaf.public_key.clone();
-            (Some(leaf), key)
-        }
-        (_, Expected::Key(_)) => {
-            return Err(Error::SignerMaterial {
-                reason: "bundle is signed with a certificate, not the given key",
-            });
-        }
-    };
-    let signer_der = match &leaf {
-        Some(leaf) => leaf.der.clone(),
-        None => key.to_der().map_err(|_| Error::SignerMaterial {
-            reason: "the key cannot be encoded",
-        })?,
-    };
-    let (signature, payload_sha256) = match &bundle.content {
-        Content::DsseEnvelope(envelope) => {
-            let [sig] = envelope.signatures.as_slice() else {
-                return Err(dsse::Error::SignatureCount {
-                    count: envelope.signatures.len(),
-                }
-                .into());
-            };
-            (sig.sig.clone(), Sha256::digest(&envelope.payload).to_vec())
-        }
-        Content::MessageSignature(message) => (message.signature.clone(), artifact.to_vec()),
-    };
-
-    let mut times = Vec::new();
-    if !policy.ignore_tlog {
-        let root = root.ok_or(Error::NoTrustedRoot)?;
-        let mut reason = "the bundle has no entry from a log in the trusted root".to_owned();
-        for entry in &bundle.verification_material.tlog_entries {
-            let Some(log) = root.tlog(&entry.log_id) else {
-                continue;
-            };
-            match check_entry(
-                entry,
-                log,
-                version,
-                &signature,
-                &signer_der,
-                &payload_sha256,
-                now,
-            ) {
-                Ok(Some(time)) => times.push(time),
-                Ok(None) => {}
-                Err(e) => {
-                    // A failing entry from a trusted log fails the bundle, as in sigstore-go.
-                    return Err(e);
-                }
-            }
-            reason.clear();
-        }
-        if times.is_empty() {
-            if reason.is_empty() {
-                reason = "no entry carries a signed entry timestamp".to_owned();
-            }
-            return Err(Error::NoTlogEntry { reason });
-        }
-    }
-
-    let signer = match (&leaf, &policy.expected) {
-        (Some(leaf), Expected::Identity(identity)) => {
-            let root = root.ok_or(Error::NoTrustedRoot)?;
-            let at = if policy.ignore_tlog {
-                vec![now]
-            } else {
-                times.clone()
-            };
-            let mut issuer = None;
-            for time in at {
-                issuer = Some(certificate::verify_chain(leaf, &[], root, time)?.issuer);
-            }
-            identity.check_bundle(leaf)?;
-            if !policy.ignore_sct
-                && let Some(issuer) = &issuer
-            {
-                sct::verify_embedded(leaf, issuer, root)?;
-            }
-            SignerIdentity::Certificate {
-                subject: leaf.primary_san().unwrap_or_default().to_owned(),
-                issuer: leaf.issuer().unwrap_or_default(),
-            }
-        }
-        _ => SignerIdentity::Key,
-    };
-
-    match &bundle.content {
-        Content::DsseEnvelope(envelope) => {
-            envelope.verify(&key)?;
-            let statement = envelope.statement()?;
-            if !statement.has_subject_digest(&Sha256Digest::from_bytes(*artifact)) {
-                return Err(Error::BundleSubject);
-            }
-            Ok(VerifiedBundle {
-                signer,
-                envelope: Some(envelope.clone()),
-                statement: Some(statement),
-                times,
-            })
-        }
-        Content::MessageSignature(message) => {
-            if let Some(digest) = &message.message_digest
-                && digest.digest != artifact.as_slice()
-            {
-                return Err(Error::MessageDigest);
-            }
-            signature::verify_prehash(&key, signature::Hash::Sha256, artifact, &message.signature)
-                .map_err(|_| Error::MessageSignature)?;
-            Ok(VerifiedBundle {
-                signer,
-                envelope: None,
-                statement: None,
-                times,
-            })
-        }
-    }
-}
-
-/// Checks one bundle tlog entry from a trusted log; returns its integrated time when a SET
-/// vouches for it.
-fn check_entry(
-    entry: &super::bundle::TransparencyLogEntry,
-    log: &trust::LogKey,
-    version: (u32, u32),
-    signature: &[u8],
-    signer_der: &[u8],
-    payload_sha256: &[u8],
-    now: i64,
-) -> Result<Option<i64>, Error> {
-    let log_index = entry.log_index;
-    if entry.inclusion_proof.is_none() && version >= (0, 2) {
-        return Err(Error::TlogEntry {
-            log_index,
-            reason: "inclusion proof missing (required from bundle v0.2)",
-        });
-    }
-    if entry.inclusion_proof.is_none() && entry.inclusion_promise.is_none() {
-        return Err(Error::TlogEntry {
-            log_index,
-            reason: "neither inclusion proof nor promise",
-        });
-    }
-    if let Some(set) = &entry.inclusion_promise {
-        rekor::verify_set(
-            &rekor::SetPayload {
-                body: &entry.canonicalized_body,
-                integrated_time: entry.integrated_time,
-                log_id: &entry.log_id,
-                log_index,
-            },
-            set,
-            log,
-        )?;
-    }
-    if let Some(proof) = &entry.inclusion_proof {
-        let proof_view = rekor::Proof {
-            global_index: log_index,
-            index: proof.log_index,
-            tree_size: proof.tree_size,
-            root_hash: &proof.root_hash,
-            hashes: &proof.hashes,
-        };
-        rekor::verify_inclusion(&proof_view, &entry.canonicalized_body)?;
-        let checkpoint = proof.checkpoint.as_deref().ok_or(Error::TlogEntry {
-            log_index,
-            reason: "inclusion proof without checkpoint",
-        })?;
-        rekor::verify_checkpoint(checkpoint, &proof_view, log)?;
-    }
-    let body = rekor::parse_body(&entry.canonicalized_body)?;
-    rekor::check_bundle_body(&body, signature, signer_der, payload_sha256)?;
-    if !log.valid_at(entry.integrated_time) {
-        return Err(Error::LogKeyValidity {
-            time: entry.integrated_time,
-        });
-    }
-    if entry.integrated_time > now + MAX_FUTURE_SKEW {
-        return Err(Error::FutureIntegratedTime {
-            time: entry.integrated_time,
-        });
-    }
-    Ok(entry
-        .inclusion_promise
-        .is_some()
-        .then_some(entry.integrated_time))
-}
+pub(crate) const MAX_FUTURE_SKEW: i64 = 5 * 60;
 
 /// The legacy `dev.sigstore.cosign/bundle` annotation.
 #[derive(Deserialize)]

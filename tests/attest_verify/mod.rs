@@ -4,6 +4,7 @@
 
 mod conformance;
 mod fixture;
+mod key_details;
 mod multiarch;
 mod oci;
 mod pipeline;
@@ -11,6 +12,7 @@ mod pipeline_failures;
 pub mod pki;
 mod private;
 mod roundtrip;
+mod tsa;
 
 use receipts::attest::verify::{Expected, GithubClaims, Identity, Matcher, Policy, TrustedRoot};
 

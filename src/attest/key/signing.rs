@@ -43,6 +43,8 @@ pub enum PublicKey {
     EcdsaP256(p256::ecdsa::VerifyingKey),
     /// ECDSA on P-384.
     EcdsaP384(p384::ecdsa::VerifyingKey),
+    /// ECDSA on P-521 (verification only: trusted roots and certificates may carry one).
+    EcdsaP521(p521::ecdsa::VerifyingKey),
     /// Ed25519.
     Ed25519(ed25519_dalek::VerifyingKey),
     /// RSA.
@@ -52,6 +54,7 @@ pub enum PublicKey {
 const ID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const SECP256R1: &str = "1.2.840.10045.3.1.7";
 const SECP384R1: &str = "1.3.132.0.34";
+const SECP521R1: &str = "1.3.132.0.35";
 const ID_ED25519: &str = "1.3.101.112";
 const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
@@ -195,6 +198,9 @@ impl PublicKey {
             (ID_EC_PUBLIC_KEY, Some(curve)) if curve == SECP384R1 => PublicKey::EcdsaP384(
                 p384::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|_| invalid())?,
             ),
+            (ID_EC_PUBLIC_KEY, Some(curve)) if curve == SECP521R1 => PublicKey::EcdsaP521(
+                p521::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|_| invalid())?,
+            ),
             (ID_EC_PUBLIC_KEY, curve) => {
                 return Err(Error::Algorithm {
                     algorithm: format!(
@@ -230,6 +236,7 @@ impl PublicKey {
         let document = match self {
             PublicKey::EcdsaP256(key) => key.to_public_key_der(),
             PublicKey::EcdsaP384(key) => key.to_public_key_der(),
+            PublicKey::EcdsaP521(key) => key.to_public_key_der(),
             PublicKey::Ed25519(key) => key.to_public_key_der(),
             PublicKey::Rsa(key) => key.to_public_key_der(),
         }
@@ -264,6 +271,11 @@ impl PublicKey {
                     .or_else(|_| key.verify_prehash(&Sha256::digest(message), &signature))
                     .map_err(|_| bad())
             }
+            PublicKey::EcdsaP521(key) => {
+                let signature =
+                    p521::ecdsa::DerSignature::from_bytes(signature).map_err(|_| bad())?;
+                key.verify(message, &signature).map_err(|_| bad())
+            }
             PublicKey::Ed25519(key) => {
                 let signature =
                     ed25519_dalek::Signature::from_slice(signature).map_err(|_| bad())?;
@@ -283,6 +295,7 @@ impl PublicKey {
         match self {
             PublicKey::EcdsaP256(_) => "ECDSA P-256",
             PublicKey::EcdsaP384(_) => "ECDSA P-384",
+            PublicKey::EcdsaP521(_) => "ECDSA P-521",
             PublicKey::Ed25519(_) => "Ed25519",
             PublicKey::Rsa(_) => "RSA",
         }

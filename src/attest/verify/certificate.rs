@@ -305,6 +305,23 @@ pub fn verify_chain(
     Err(Error::Untrusted { time, reason })
 }
 
+/// Validates `leaf`'s path at `time` to the single trust anchor `anchor_der` (a TSA's root),
+/// with `intermediates` as candidates. The leaf's own validity and key usage are the
+/// caller's to check.
+pub fn verify_path(
+    leaf: &Cert,
+    intermediates: &[Vec<u8>],
+    anchor_der: &[u8],
+    time: i64,
+) -> Result<(), String> {
+    let anchor = Cert::parse(anchor_der).map_err(|e| e.to_string())?;
+    let candidates: Vec<Cert> = intermediates
+        .iter()
+        .filter_map(|d| Cert::parse(d).ok())
+        .collect();
+    walk(leaf, &anchor, &candidates, time).map(|_| ())
+}
+
 /// Follows issuers from `leaf` up to `anchor`; returns the leaf's issuer.
 fn walk(leaf: &Cert, anchor: &Cert, candidates: &[Cert], time: i64) -> Result<Cert, String> {
     let mut current = leaf.clone();

@@ -161,57 +161,6 @@ pub fn verify_inclusion(proof: &Proof<'_>, body: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Verifies a checkpoint (signed note) against the proof it accompanies: a valid signature by
-/// `key` (hint = first 4 bytes of SHA-256 of its DER), a Rekor v1 origin, and the proof's tree
-/// size and root hash.
-pub fn verify_checkpoint(text: &str, proof: &Proof<'_>, key: &LogKey) -> Result<(), Error> {
-    let fail = |reason: &str| Error::Checkpoint {
-        log_index: proof.global_index,
-        reason: reason.to_owned(),
-    };
-    let (body, signatures) = text
-        .split_once("\n\n")
-        .ok_or_else(|| fail("no blank line"))?;
-    let body = format!("{body}\n");
-    let mut lines = body.lines();
-    let origin = lines.next().unwrap_or_default();
-    let size = lines.next().unwrap_or_default();
-    let root = lines.next().unwrap_or_default();
-    let host = match origin.rsplit_once(" - ") {
-        Some((host, id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => return Err(fail("origin is not `<host> - <tree id>`")),
-    };
-    if size.parse::<i64>().ok() != Some(proof.tree_size) {
-        return Err(fail("tree size differs from the proof's"));
-    }
-    if decode_lenient(root).as_deref() != Some(proof.root_hash) {
-        return Err(fail("root hash differs from the proof's"));
-    }
-    let hint = &Sha256::digest(&key.der)[..4];
-    let signed = signatures.lines().any(|line| {
-        let Some(rest) = line.strip_prefix("\u{2014} ") else {
-            return false;
-        };
-        // Rekor v1 signs as the origin's host name.
-        let Some((name, encoded)) = rest.rsplit_once(' ') else {
-            return false;
-        };
-        if name != host {
-            return false;
-        }
-        let Some(raw) = decode_lenient(encoded) else {
-            return false;
-        };
-        raw.len() > 4
-            && &raw[..4] == hint
-            && signature::verify(&key.key, Hash::Sha256, body.as_bytes(), &raw[4..]).is_ok()
-    });
-    if !signed {
-        return Err(fail("no valid signature by the log's key"));
-    }
-    Ok(())
-}
-
 /// What a parsed entry body records.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
@@ -227,6 +176,17 @@ pub struct Body {
     pub payload_hash: Option<String>,
     /// Signatures recorded, each with the signer's key or certificate DER.
     pub signatures: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `hashedrekord` 0.0.2: the digest's `HashAlgorithm` name (`SHA2_256`, …).
+    pub digest_algorithm: Option<String>,
+    /// `hashedrekord` 0.0.2: the verifier's `keyDetails`.
+    pub key_details: Option<String>,
+}
+
+impl Body {
+    /// Whether this is a Rekor v2 entry (`hashedrekord` 0.0.2, no integrated time or SET).
+    pub fn is_rekor_v2(&self) -> bool {
+        self.kind == "hashedrekord" && self.version == "0.0.2"
+    }
 }
 
 /// Parses a canonicalised body of a supported kind.
@@ -304,9 +264,46 @@ pub fn parse_body(body: &[u8]) -> Result<Body, Error> {
                 verifier(&text(&value, "/spec/signature/publicKey/content").unwrap_or_default())?;
             out.signatures.push((sig, key));
         }
+        ("hashedrekord", "0.0.2") => parse_hashedrekord_v2(&value, &mut out)?,
         _ => return Err(fail(&format!("unsupported entry kind {kind} {version}"))),
     }
     Ok(out)
+}
+
+/// Reads Rekor v2's `hashedRekordV002` spec (rekor-tiles `HashedRekordLogEntryV002`): the
+/// digest and its algorithm, the signature, and the verifier's key or certificate.
+fn parse_hashedrekord_v2(value: &Value, out: &mut Body) -> Result<(), Error> {
+    let fail = |reason: &str| Error::Body {
+        reason: reason.to_owned(),
+    };
+    let spec = value
+        .pointer("/spec/hashedRekordV002")
+        .ok_or_else(|| fail("hashedrekord 0.0.2 entry without hashedRekordV002"))?;
+    let bytes = |path: &str, what: &str| {
+        spec.pointer(path)
+            .and_then(Value::as_str)
+            .and_then(decode_lenient)
+            .ok_or_else(|| {
+                fail(&format!(
+                    "hashedrekord 0.0.2 {what} is missing or not base64"
+                ))
+            })
+    };
+    let digest = bytes("/data/digest", "data.digest")?;
+    out.digest_algorithm = spec
+        .pointer("/data/algorithm")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    out.payload_hash = Some(hex::encode(digest));
+    let signature = bytes("/signature/content", "signature.content")?;
+    let verifier = bytes("/signature/verifier/x509Certificate/rawBytes", "verifier")
+        .or_else(|_| bytes("/signature/verifier/publicKey/rawBytes", "verifier"))?;
+    out.key_details = spec
+        .pointer("/signature/verifier/keyDetails")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    out.signatures.push((signature, verifier));
+    Ok(())
 }
 
 /// Bundle path (sigstore-go): the body must record this signature by this key or certificate
@@ -329,14 +326,15 @@ pub fn check_bundle_body(
     let [(logged_sig, logged_signer)] = body.signatures.as_slice() else {
         return Err(mismatch("the entry must hold exactly one signature"));
     };
+    // What was logged first (the artifact or payload), then by whom.
+    if body.payload_hash.as_deref() != Some(hex::encode(payload_sha256).as_str()) {
+        return Err(mismatch("payload hash differs"));
+    }
     if logged_sig != signature {
         return Err(mismatch("signature differs"));
     }
     if logged_signer != signer_der {
         return Err(mismatch("key or certificate differs"));
-    }
-    if body.payload_hash.as_deref() != Some(hex::encode(payload_sha256).as_str()) {
-        return Err(mismatch("payload hash differs"));
     }
     Ok(())
 }

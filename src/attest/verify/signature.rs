@@ -6,8 +6,10 @@
 //! ([`crate::attest::key::PublicKey::verify`]). Pure.
 
 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+use rsa::signature::Verifier as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
+use super::key_details::{Family, Scheme};
 use crate::attest::key::PublicKey;
 
 /// A hash a signature was made over.
@@ -95,6 +97,10 @@ pub fn verify_prehash(
             let signature = p384::ecdsa::DerSignature::from_bytes(signature).map_err(|_| bad())?;
             key.verify_prehash(prehash, &signature).map_err(|_| bad())
         }
+        PublicKey::EcdsaP521(key) => {
+            let signature = p521::ecdsa::DerSignature::from_bytes(signature).map_err(|_| bad())?;
+            key.verify_prehash(prehash, &signature).map_err(|_| bad())
+        }
         PublicKey::Rsa(rsa_key) => {
             let signature = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| bad())?;
             let result = match hash {
@@ -111,6 +117,38 @@ pub fn verify_prehash(
         PublicKey::Ed25519(_) => Err(Error::Algorithm {
             oid: "Ed25519 over a pre-hashed message".to_owned(),
         }),
+    }
+}
+
+/// Checks `signature` over `message` with a key's stated scheme ([`Scheme`]): its hash, and
+/// RSASSA-PSS rather than PKCS#1 v1.5 where the scheme says so.
+pub fn verify_scheme(
+    key: &PublicKey,
+    scheme: &Scheme,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
+    match (scheme.family, key) {
+        (Family::RsaPss, PublicKey::Rsa(rsa_key)) => {
+            let bad = || invalid(key);
+            let signature = rsa::pss::Signature::try_from(signature).map_err(|_| bad())?;
+            let result = match scheme.hash {
+                Hash::Sha256 => rsa::pss::VerifyingKey::<Sha256>::new(rsa_key.clone())
+                    .verify(message, &signature),
+                Hash::Sha384 => rsa::pss::VerifyingKey::<Sha384>::new(rsa_key.clone())
+                    .verify(message, &signature),
+                Hash::Sha512 => rsa::pss::VerifyingKey::<Sha512>::new(rsa_key.clone())
+                    .verify(message, &signature),
+                Hash::None => return Err(bad()),
+            };
+            result.map_err(|_| bad())
+        }
+        (Family::Ed25519, PublicKey::Ed25519(_)) if scheme.hash != Hash::None => {
+            Err(Error::Algorithm {
+                oid: scheme.name.to_owned(),
+            })
+        }
+        _ => verify(key, scheme.hash, message, signature),
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
+use super::key_details::{self, Scheme};
 use crate::attest::dsse::decode_lenient;
 use crate::attest::key::{self, PublicKey, pem};
 use crate::build::image::time::GoTime;
@@ -87,8 +88,12 @@ pub enum Error {
 pub struct LogKey {
     /// The log's id: SHA-256 of its DER public key (or as the root states it).
     pub log_id: Vec<u8>,
+    /// The log's base URL (its host names Rekor v2 checkpoints), empty when unknown.
+    pub base_url: String,
     /// The key.
     pub key: PublicKey,
+    /// How the key signs, from the root's `keyDetails`.
+    pub scheme: Scheme,
     /// The key's DER (PKIX) bytes.
     pub der: Vec<u8>,
     /// Unix seconds from which the key is valid.
@@ -124,6 +129,38 @@ impl CertificateAuthority {
     }
 }
 
+/// A key of the root that cannot be used: skipped, with the reason kept for messages.
+#[derive(Debug, Clone)]
+pub struct UnusableKey {
+    /// Where it sits in the root (`ctlogs[0].publicKey`).
+    pub field: String,
+    /// The log id the root gives it.
+    pub log_id: Vec<u8>,
+    /// Why it is unusable.
+    pub reason: key_details::Unusable,
+}
+
+/// A timestamping authority: its chain (leaf if given, …, root) and its trusted window.
+#[derive(Debug, Clone)]
+pub struct TimestampAuthority {
+    /// The authority's URI (duplicate timestamps from one URI count once).
+    pub uri: String,
+    /// DER certificates as the root lists them: leaf (if any), intermediates, root.
+    pub chain: Vec<Vec<u8>>,
+    /// Unix seconds from which its timestamps are trusted.
+    pub valid_from: Option<i64>,
+    /// Unix seconds until which its timestamps are trusted (inclusive).
+    pub valid_until: Option<i64>,
+}
+
+impl TimestampAuthority {
+    /// Whether a timestamp at `time` lies within the authority's window (both ends inclusive).
+    pub fn valid_at(&self, time: i64) -> bool {
+        self.valid_from.is_none_or(|start| time >= start)
+            && self.valid_until.is_none_or(|end| time <= end)
+    }
+}
+
 /// Everything verification trusts.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedRoot {
@@ -133,6 +170,10 @@ pub struct TrustedRoot {
     pub ctlogs: Vec<LogKey>,
     /// Fulcio-like CAs.
     pub certificate_authorities: Vec<CertificateAuthority>,
+    /// RFC 3161 timestamping authorities.
+    pub timestamp_authorities: Vec<TimestampAuthority>,
+    /// Log keys the root lists but this verifier cannot use (unparseable or unsupported).
+    pub unusable_keys: Vec<UnusableKey>,
     /// Built from the `SIGSTORE_*` per-service overrides rather than a trusted-root document:
     /// cosign uses such material on the legacy path only, and bundles then need
     /// `--trusted-root`.
@@ -150,11 +191,15 @@ struct WireRoot {
     ctlogs: Vec<WireLog>,
     #[serde(default)]
     certificate_authorities: Vec<WireCa>,
+    #[serde(default)]
+    timestamp_authorities: Vec<WireCa>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireLog {
+    #[serde(default)]
+    base_url: String,
     #[serde(default)]
     public_key: Option<WireKey>,
     #[serde(default)]
@@ -166,6 +211,8 @@ struct WireLog {
 struct WireKey {
     #[serde(default)]
     raw_bytes: String,
+    #[serde(default)]
+    key_details: Option<String>,
     #[serde(default)]
     valid_for: Option<WireValidity>,
 }
@@ -189,6 +236,8 @@ struct WireValidity {
 #[serde(rename_all = "camelCase")]
 struct WireCa {
     #[serde(default)]
+    uri: String,
+    #[serde(default)]
     cert_chain: Option<WireChain>,
     #[serde(default)]
     valid_for: Option<WireValidity>,
@@ -208,97 +257,52 @@ struct WireCert {
 }
 
 impl TrustedRoot {
-    /// Parses a trusted root document; `origin` names it in errors.
+    /// Parses a trusted root document; `origin` names it in errors. A log key that cannot be
+    /// parsed or whose type is unsupported is recorded in [`TrustedRoot::unusable_keys`] and
+    /// skipped; only a malformed document fails as a whole.
     pub fn from_json(json: &[u8], origin: &str) -> Result<Self, Error> {
         let wire: WireRoot = serde_json::from_slice(json).map_err(|source| Error::Json {
             path: origin.to_owned(),
             source,
         })?;
-        let field = |field: String, reason: &str| Error::Field {
-            path: origin.to_owned(),
-            field,
-            reason: reason.to_owned(),
-        };
         if !wire.media_type.starts_with(TRUSTED_ROOT_MEDIA_TYPE) {
-            return Err(field(
+            return Err(field_error(
+                origin,
                 "mediaType".to_owned(),
                 "not a trusted root media type",
             ));
         }
-        let logs = |logs: Vec<WireLog>, name: &str| -> Result<Vec<LogKey>, Error> {
-            logs.into_iter()
-                .enumerate()
-                .map(|(i, log)| {
-                    let at = |f: &str| format!("{name}[{i}].{f}");
-                    let public_key = log
-                        .public_key
-                        .ok_or_else(|| field(at("publicKey"), "missing"))?;
-                    let der = decode_lenient(&public_key.raw_bytes)
-                        .ok_or_else(|| field(at("publicKey.rawBytes"), "not base64"))?;
-                    let key = PublicKey::from_der(&der).map_err(|source| Error::Key {
-                        path: origin.to_owned(),
-                        field: at("publicKey.rawBytes"),
-                        source,
-                    })?;
-                    let (valid_from, valid_until) = validity(
-                        public_key.valid_for.as_ref(),
-                        &at("publicKey.validFor"),
-                        origin,
-                    )?;
-                    // The trusted-root schema makes the start mandatory (conformance
-                    // `trust-root-tlog-missing-validity-start_fail`).
-                    if valid_from.is_none() {
-                        return Err(field(at("publicKey.validFor.start"), "missing"));
-                    }
-                    let log_id = match log.log_id {
-                        Some(id) => decode_lenient(&id.key_id)
-                            .ok_or_else(|| field(at("logId.keyId"), "not base64"))?,
-                        None => Sha256::digest(&der).to_vec(),
-                    };
-                    Ok(LogKey {
-                        log_id,
-                        key,
-                        der,
-                        valid_from,
-                        valid_until,
-                    })
-                })
-                .collect()
-        };
-        let tlogs = logs(wire.tlogs, "tlogs")?;
-        let ctlogs = logs(wire.ctlogs, "ctlogs")?;
-        let certificate_authorities = wire
-            .certificate_authorities
-            .into_iter()
-            .enumerate()
-            .map(|(i, ca)| {
-                let at = |f: &str| format!("certificateAuthorities[{i}].{f}");
-                let chain = ca
-                    .cert_chain
-                    .map(|c| c.certificates)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| {
-                        decode_lenient(&c.raw_bytes)
-                            .ok_or_else(|| field(at("certChain"), "not base64"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                if chain.is_empty() {
-                    return Err(field(at("certChain"), "empty"));
-                }
-                let (valid_from, valid_until) =
-                    validity(ca.valid_for.as_ref(), &at("validFor"), origin)?;
-                Ok(CertificateAuthority {
+        let mut unusable_keys = Vec::new();
+        let tlogs = parse_logs(wire.tlogs, "tlogs", origin, &mut unusable_keys)?;
+        let ctlogs = parse_logs(wire.ctlogs, "ctlogs", origin, &mut unusable_keys)?;
+        let certificate_authorities = parse_chains(
+            wire.certificate_authorities,
+            "certificateAuthorities",
+            origin,
+        )?
+        .into_iter()
+        .map(|(_, chain, valid_from, valid_until)| CertificateAuthority {
+            chain,
+            valid_from,
+            valid_until,
+        })
+        .collect();
+        let timestamp_authorities =
+            parse_chains(wire.timestamp_authorities, "timestampAuthorities", origin)?
+                .into_iter()
+                .map(|(uri, chain, valid_from, valid_until)| TimestampAuthority {
+                    uri,
                     chain,
                     valid_from,
                     valid_until,
                 })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+                .collect();
         Ok(TrustedRoot {
             tlogs,
             ctlogs,
             certificate_authorities,
+            timestamp_authorities,
+            unusable_keys,
             legacy_only: false,
         })
     }
@@ -317,10 +321,118 @@ impl TrustedRoot {
         self.tlogs.iter().find(|log| log.log_id == log_id)
     }
 
+    /// Whether the root lists any transparency log, usable or not.
+    pub fn has_tlogs(&self) -> bool {
+        !self.tlogs.is_empty()
+            || self
+                .unusable_keys
+                .iter()
+                .any(|k| k.field.starts_with("tlogs"))
+    }
+
+    /// The unusable key the root lists under this log id, if any (for messages).
+    pub fn unusable_key(&self, log_id: &[u8]) -> Option<&UnusableKey> {
+        self.unusable_keys.iter().find(|k| k.log_id == log_id)
+    }
+
     /// The CT log key with this log id.
     pub fn ctlog(&self, log_id: &[u8]) -> Option<&LogKey> {
         self.ctlogs.iter().find(|log| log.log_id == log_id)
     }
+}
+
+fn field_error(origin: &str, field: String, reason: &str) -> Error {
+    Error::Field {
+        path: origin.to_owned(),
+        field,
+        reason: reason.to_owned(),
+    }
+}
+
+/// Parses `tlogs` or `ctlogs`: a malformed entry fails the root, an unusable key is skipped.
+fn parse_logs(
+    logs: Vec<WireLog>,
+    name: &str,
+    origin: &str,
+    unusable: &mut Vec<UnusableKey>,
+) -> Result<Vec<LogKey>, Error> {
+    let mut out = Vec::new();
+    for (i, log) in logs.into_iter().enumerate() {
+        let at = |f: &str| format!("{name}[{i}].{f}");
+        let public_key = log
+            .public_key
+            .ok_or_else(|| field_error(origin, at("publicKey"), "missing"))?;
+        let raw = decode_lenient(&public_key.raw_bytes)
+            .ok_or_else(|| field_error(origin, at("publicKey.rawBytes"), "not base64"))?;
+        let (valid_from, valid_until) = validity(
+            public_key.valid_for.as_ref(),
+            &at("publicKey.validFor"),
+            origin,
+        )?;
+        // The trusted-root schema makes the start mandatory (sigstore-go refuses the root;
+        // conformance `trust-root-tlog-missing-validity-start_fail`).
+        if valid_from.is_none() {
+            return Err(field_error(
+                origin,
+                at("publicKey.validFor.start"),
+                "missing",
+            ));
+        }
+        let log_id = match &log.log_id {
+            Some(id) => decode_lenient(&id.key_id)
+                .ok_or_else(|| field_error(origin, at("logId.keyId"), "not base64"))?,
+            None => Sha256::digest(&raw).to_vec(),
+        };
+        match key_details::parse(public_key.key_details.as_deref(), &raw) {
+            Ok((key, scheme)) => {
+                // Key hints and log ids hash the PKIX form, whatever the root's encoding.
+                let der = key.to_der().unwrap_or(raw);
+                out.push(LogKey {
+                    log_id,
+                    base_url: log.base_url,
+                    key,
+                    scheme,
+                    der,
+                    valid_from,
+                    valid_until,
+                });
+            }
+            Err(reason) => unusable.push(UnusableKey {
+                field: at("publicKey"),
+                log_id,
+                reason,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+type Chain = (String, Vec<Vec<u8>>, Option<i64>, Option<i64>);
+
+/// Parses `certificateAuthorities` or `timestampAuthorities`: URI, chain and validity.
+fn parse_chains(cas: Vec<WireCa>, name: &str, origin: &str) -> Result<Vec<Chain>, Error> {
+    cas.into_iter()
+        .enumerate()
+        .map(|(i, ca)| {
+            let at = |f: &str| format!("{name}[{i}].{f}");
+            let chain = ca
+                .cert_chain
+                .map(|c| c.certificates)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| {
+                    decode_lenient(&c.raw_bytes)
+                        .ok_or_else(|| field_error(origin, at("certChain"), "not base64"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if chain.is_empty() {
+                return Err(field_error(origin, at("certChain"), "empty"));
+            }
+            let (valid_from, valid_until) =
+                validity(ca.valid_for.as_ref(), &at("validFor"), origin)?;
+            Ok((ca.uri, chain, valid_from, valid_until))
+        })
+        .collect()
 }
 
 fn validity(
@@ -440,6 +552,8 @@ fn log_key_from_pem(text: &[u8], path: &Path) -> Result<LogKey, Error> {
     })?;
     Ok(LogKey {
         log_id: Sha256::digest(&der).to_vec(),
+        base_url: String::new(),
+        scheme: key_details::default_scheme(&key),
         key,
         der,
         valid_from: None,

@@ -7,8 +7,6 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
-
 use super::Outcome;
 use crate::attest::bundle::Bundle;
 use crate::attest::fetch::predicate_type_uri;
@@ -129,7 +127,7 @@ pub struct VerifyBundleArgs {
     /// A Sigstore trusted_root.json.
     #[arg(long = "trusted-root", value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
-    /// The artifact file, or its digest as `sha256:<hex>`.
+    /// The artifact file, or its digest as `sha256:<hex>`, `sha384:<hex>` or `sha512:<hex>`.
     #[arg(value_name = "ARTIFACT_OR_DIGEST")]
     pub artifact: String,
 }
@@ -190,7 +188,7 @@ pub enum Error {
         source: crate::attest::bundle::Error,
     },
     /// The artifact digest is malformed.
-    #[error("{text}: not a sha256:<hex> digest")]
+    #[error("{text}: not a sha256:, sha384: or sha512: digest of the right length")]
     Digest {
         /// The text.
         text: String,
@@ -363,21 +361,25 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The artifact's SHA-256: `sha256:<hex>` when it is not a file, else the file's hash.
-fn artifact_digest(text: &str) -> Result<[u8; 32], Error> {
+/// The artifact: `ALGORITHM:<hex>` when no such file exists, else the file's bytes.
+enum ArtifactArg {
+    Digest(verify::ArtifactDigest),
+    Bytes(Vec<u8>),
+}
+
+fn artifact_arg(text: &str) -> Result<ArtifactArg, Error> {
     let path = Path::new(text);
-    if let Some(hex_text) = text.strip_prefix("sha256:")
-        && !path.exists()
-    {
-        let bad = || Error::Digest {
-            text: text.to_owned(),
-        };
-        return hex::decode(hex_text)
-            .map_err(|_| bad())?
-            .try_into()
-            .map_err(|_| bad());
+    let named_digest = ["sha256:", "sha384:", "sha512:"]
+        .iter()
+        .any(|prefix| text.starts_with(prefix));
+    if named_digest && !path.exists() {
+        return verify::ArtifactDigest::parse(text)
+            .map(ArtifactArg::Digest)
+            .map_err(|_| Error::Digest {
+                text: text.to_owned(),
+            });
     }
-    Ok(Sha256::digest(read(path)?).into())
+    Ok(ArtifactArg::Bytes(read(path)?))
 }
 
 /// Runs `verify-bundle`.
@@ -399,12 +401,16 @@ pub fn run_bundle(args: &VerifyBundleArgs) -> Result<Outcome, Error> {
         path: args.bundle.clone(),
         source,
     })?;
-    let artifact = artifact_digest(&args.artifact)?;
+    let artifact = artifact_arg(&args.artifact)?;
     let policy = Policy {
         expected,
         ignore_tlog: false,
         ignore_sct: false,
     };
-    verify::verify_bundle(&bundle, &artifact, &policy, root.as_ref(), verify::now())?;
+    let artifact = match &artifact {
+        ArtifactArg::Digest(digest) => verify::Artifact::Digest(digest),
+        ArtifactArg::Bytes(bytes) => verify::Artifact::Bytes(bytes),
+    };
+    verify::verify_bundle_artifact(&bundle, artifact, &policy, root.as_ref(), verify::now())?;
     Ok(Outcome::Done)
 }
