@@ -242,9 +242,12 @@ fn bench_images_per_minute_by_shards() {
             .collect();
         for child in children {
             let output = child.wait_with_output().unwrap();
+            let errors: Vec<String> = Summary::read(&reports)
+                .map(|s| s.records.into_iter().filter_map(|r| r.error).collect())
+                .unwrap_or_default();
             assert!(
                 matches!(output.status.code(), Some(0 | 3)),
-                "{}",
+                "{}\n{errors:#?}",
                 describe(&output)
             );
         }

@@ -129,6 +129,14 @@ pub enum Error {
         #[source]
         source: serde_yaml_ng::Error,
     },
+    /// An entry has no `image:`.
+    #[error("{path}: {entry}: no `image:`", path = path.display())]
+    NoImage {
+        /// The file.
+        path: PathBuf,
+        /// `images[N]`.
+        entry: String,
+    },
     /// An entry's image is not a reference.
     #[error("{path}: {entry}: invalid image reference", path = path.display())]
     Reference {
@@ -263,6 +271,14 @@ impl Catalogue {
         .map(|s| relative_key(s, &base));
         let default_platforms = d.platforms.clone().unwrap_or_default();
         check_platforms(path, "defaults", &default_platforms)?;
+        let defaults = Defaults {
+            base: base.clone(),
+            signer: default_signer,
+            platforms: default_platforms,
+            trusted_root: d.trusted_root.as_ref().map(at),
+            insecure_ignore_tlog: d.insecure_ignore_tlog.unwrap_or(false),
+            insecure_ignore_sct: d.insecure_ignore_sct.unwrap_or(false),
+        };
 
         let mut entries = Vec::with_capacity(raw.images.len());
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -275,10 +291,9 @@ impl Catalogue {
                     source,
                 })?;
             let Some(image) = entry.image.clone() else {
-                return Err(Error::Signer {
+                return Err(Error::NoImage {
                     path: path.to_owned(),
                     entry: label,
-                    what: "no `image:`",
                 });
             };
             let reference = Reference::parse(&image).map_err(|source| Error::Reference {
@@ -295,48 +310,7 @@ impl Catalogue {
                 });
             }
             seen.insert(reference.to_string(), index);
-            let own = signer(
-                path,
-                &label,
-                &SignerFields {
-                    key: &entry.key,
-                    identity: &entry.certificate_identity,
-                    identity_regexp: &entry.certificate_identity_regexp,
-                    issuer: &entry.certificate_oidc_issuer,
-                    issuer_regexp: &entry.certificate_oidc_issuer_regexp,
-                },
-            )?
-            .map(|s| relative_key(s, &base));
-            let Some(signer) = own.or_else(|| default_signer.clone()) else {
-                return Err(Error::Signer {
-                    path: path.to_owned(),
-                    entry: label,
-                    what: "no signer: give `key:` or `certificate-identity:` and \
-                           `certificate-oidc-issuer:` here or under `defaults:`",
-                });
-            };
-            let platforms = entry.platforms.unwrap_or_else(|| default_platforms.clone());
-            check_platforms(path, &label, &platforms)?;
-            entries.push(Entry {
-                image,
-                index,
-                policy: Policy {
-                    signer,
-                    trusted_root: entry
-                        .trusted_root
-                        .or(d.trusted_root.clone())
-                        .map(|p| at(&p)),
-                    insecure_ignore_tlog: entry
-                        .insecure_ignore_tlog
-                        .or(d.insecure_ignore_tlog)
-                        .unwrap_or(false),
-                    insecure_ignore_sct: entry
-                        .insecure_ignore_sct
-                        .or(d.insecure_ignore_sct)
-                        .unwrap_or(false),
-                },
-                platforms,
-            });
+            entries.push(defaults.entry(path, index, label, image, entry)?);
         }
         Ok(Catalogue {
             path: path.to_owned(),
@@ -351,6 +325,69 @@ impl Catalogue {
                 offline: d.offline.unwrap_or(false),
                 cache_dir: d.cache_dir.as_ref().map(at),
             },
+        })
+    }
+}
+
+/// `defaults:` as every entry inherits it.
+struct Defaults {
+    base: PathBuf,
+    signer: Option<Signer>,
+    platforms: Vec<String>,
+    trusted_root: Option<PathBuf>,
+    insecure_ignore_tlog: bool,
+    insecure_ignore_sct: bool,
+}
+
+impl Defaults {
+    /// Entry `index` (`label`, its `image`) with these defaults under what it sets itself.
+    fn entry(
+        &self,
+        path: &Path,
+        index: usize,
+        label: String,
+        image: String,
+        entry: RawEntry,
+    ) -> Result<Entry, Error> {
+        let own = signer(
+            path,
+            &label,
+            &SignerFields {
+                key: &entry.key,
+                identity: &entry.certificate_identity,
+                identity_regexp: &entry.certificate_identity_regexp,
+                issuer: &entry.certificate_oidc_issuer,
+                issuer_regexp: &entry.certificate_oidc_issuer_regexp,
+            },
+        )?
+        .map(|s| relative_key(s, &self.base));
+        let Some(signer) = own.or_else(|| self.signer.clone()) else {
+            return Err(Error::Signer {
+                path: path.to_owned(),
+                entry: label,
+                what: "no signer: give `key:` or `certificate-identity:` and \
+                       `certificate-oidc-issuer:` here or under `defaults:`",
+            });
+        };
+        let platforms = entry.platforms.unwrap_or_else(|| self.platforms.clone());
+        check_platforms(path, &label, &platforms)?;
+        Ok(Entry {
+            image,
+            index,
+            policy: Policy {
+                signer,
+                trusted_root: entry
+                    .trusted_root
+                    .map(|p| self.base.join(p))
+                    .or_else(|| self.trusted_root.clone()),
+                insecure_ignore_tlog: entry
+                    .insecure_ignore_tlog
+                    .unwrap_or(self.insecure_ignore_tlog),
+                insecure_ignore_sct: entry
+                    .insecure_ignore_sct
+                    .unwrap_or(self.insecure_ignore_sct),
+            },
+            platforms,
         })
     }
 }

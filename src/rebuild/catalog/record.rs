@@ -190,11 +190,13 @@ impl Record {
             source,
         })?;
         bytes.push(b'\n');
-        let mut temporary = tempfile::Builder::new()
-            .prefix(".record-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(io)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".record-").suffix(".tmp");
+        // Readable by the other pods and the report job sharing the volume (tempfile's 0600
+        // would hide records from a reader running as another user).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let mut temporary = builder.tempfile_in(dir).map_err(io)?;
         temporary.write_all(&bytes).map_err(io)?;
         temporary.as_file().sync_all().map_err(io)?;
         temporary.persist(path).map_err(|e| io(e.error))?;
