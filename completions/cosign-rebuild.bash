@@ -95,7 +95,7 @@ _cosign__rebuild() {
 
     case "${cmd}" in
         cosign__rebuild)
-            opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help"
+            opts="-q -h -V --insecure-skip-attestation-verification --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair download verify verify-bundle diff shim plugin-metadata generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,7 +593,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__rebuild)
-            opts="-q -h --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            opts="-q -h --insecure-skip-attestation-verification --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

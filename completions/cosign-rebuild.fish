@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cosign_rebuild_global_optspecs
-    string join \n insecure-skip-verify key= certificate-identity= certificate-identity-regexp= certificate-oidc-issuer= certificate-oidc-issuer-regexp= certificate-github-workflow-trigger= certificate-github-workflow-sha= certificate-github-workflow-name= certificate-github-workflow-repository= certificate-github-workflow-ref= trusted-root= insecure-ignore-tlog insecure-ignore-sct platform= publish= keep= output= offline cache-dir= allow-http-registry allow-insecure-registry registry-config= registry-username= registry-password= q/quiet h/help V/version
+    string join \n insecure-skip-attestation-verification insecure-skip-verify key= certificate-identity= certificate-identity-regexp= certificate-oidc-issuer= certificate-oidc-issuer-regexp= certificate-github-workflow-trigger= certificate-github-workflow-sha= certificate-github-workflow-name= certificate-github-workflow-repository= certificate-github-workflow-ref= trusted-root= insecure-ignore-tlog insecure-ignore-sct platform= publish= keep= output= offline cache-dir= allow-http-registry allow-insecure-registry registry-config= registry-username= registry-password= q/quiet h/help V/version
 end
 
 function __fish_cosign_rebuild_needs_command
@@ -44,7 +44,8 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l cache-dir
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l registry-username -d 'User name for every registry (with --registry-password)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l registry-password -d 'Password for every registry (with --registry-username)' -r
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-skip-verify -d 'Rebuild from the attested predicate WITHOUT verifying its signature (insecure: the result proves nothing about who made the image)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-skip-attestation-verification -d 'Rebuild from the attested predicate WITHOUT checking any signature, key or identity (insecure: the result proves nothing about who made the image)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-skip-verify -d 'The former name of --insecure-skip-attestation-verification, refused: cosign\'s --insecure-skip-verify skips far less'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-ignore-tlog -d 'Skip transparency log checks (insecure)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l insecure-ignore-sct -d 'Skip the embedded SCT check (insecure)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_needs_command" -l offline -d 'Use no network for packages: indexes, keys and packages must be in the download cache'
@@ -85,7 +86,8 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l registry-username -d 'User name for every registry (with --registry-password)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l registry-password -d 'Password for every registry (with --registry-username)' -r
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-skip-verify -d 'Rebuild from the attested predicate WITHOUT verifying its signature (insecure: the result proves nothing about who made the image)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-skip-attestation-verification -d 'Rebuild from the attested predicate WITHOUT checking any signature, key or identity (insecure: the result proves nothing about who made the image)'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-skip-verify -d 'The former name of --insecure-skip-attestation-verification, refused: cosign\'s --insecure-skip-verify skips far less'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-ignore-tlog -d 'Skip transparency log checks (insecure)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l insecure-ignore-sct -d 'Skip the embedded SCT check (insecure)'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand rebuild" -l offline -d 'Use no network for packages: indexes, keys and packages must be in the download cache'
@@ -129,7 +131,7 @@ complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand attest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s q -l quiet -d 'Print no progress on stderr (errors and warnings still are)'
-complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s h -l help -d 'Print help'
+complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand generate-key-pair" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l predicate-type -d 'Print only attestations of this predicate type (a URI or a cosign short name)' -r
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-config -d 'Docker-format credentials file consulted before DOCKER_CONFIG and ~/.docker/config.json (repeatable; missing files are skipped)' -r -F
 complete -c cosign-rebuild -n "__fish_cosign_rebuild_using_subcommand download" -l registry-username -d 'User name for every registry (with --registry-password)' -r
