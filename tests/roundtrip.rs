@@ -302,10 +302,15 @@ fn rules_apko_case(path: &str, dir: &Path) -> Case {
             .iter()
             .map(|p| {
                 let mut spec = PackageSpec::new(&p.name, &p.version, arch);
-                spec.files = vec![writer::FileSpec::file(
-                    &format!("usr/share/stand-in/{}", p.name),
-                    format!("{} {} {arch}\n", p.name, p.version).as_bytes(),
-                )];
+                spec.files = vec![
+                    writer::FileSpec::directory("usr"),
+                    writer::FileSpec::directory("usr/share"),
+                    writer::FileSpec::directory("usr/share/stand-in"),
+                    writer::FileSpec::file(
+                        &format!("usr/share/stand-in/{}", p.name),
+                        format!("{} {} {arch}\n", p.name, p.version).as_bytes(),
+                    ),
+                ];
                 spec
             })
             .collect();

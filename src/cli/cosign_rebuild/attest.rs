@@ -213,7 +213,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
     let predicate = Predicate::from_json_or_yaml(&predicate_text).map_err(statement_error(
         &format!("invalid predicate {}", args.predicate.display()),
     ))?;
-    for pointer in predicate.rounded_integers().into_iter().filter(|_| !quiet) {
+    for pointer in predicate.rounded_integers().iter().filter(|_| !quiet) {
         eprintln!(
             "WARNING: predicate number at {pointer} does not fit a float64 and was rounded, as cosign does"
         );

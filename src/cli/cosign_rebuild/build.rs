@@ -141,7 +141,7 @@ pub enum Error {
         path: PathBuf,
         /// Why.
         #[source]
-        source: crate::build::predicate::OrderMismatch,
+        source: Box<crate::build::predicate::OrderMismatch>,
     },
     /// The locked configuration cannot be encoded or written.
     #[error(transparent)]
@@ -230,7 +230,7 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
             let format = output::Format::for_path(path).unwrap_or_default();
             let predicate = built.predicate().map_err(|source| Error::Predicate {
                 path: path.clone(),
-                source,
+                source: Box::new(source),
             })?;
             Some((path, output::encode(predicate, format).map_err(Box::new)?))
         }
