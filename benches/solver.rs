@@ -27,7 +27,7 @@ use receipts::apk::writer::{self, SigningKey};
 const PACKAGES: usize = 100_000;
 const WORLDS: [usize; 3] = [1_000, 4_000, 20_000];
 const MOST_PER_ROOT: usize = 12;
-const RUNS: usize = 5;
+const RUNS: usize = 15;
 
 /// The name a dependency string needs, as the generator writes them (`so:libNAME.so.1`,
 /// `NAME>=1.0`, `NAME`).

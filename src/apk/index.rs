@@ -3,6 +3,9 @@
 //! Not for: fetching indexes ([`super::repository`]) or installing packages.
 //! Reproduces apko `ParsePackageIndex` (reference/apko-format.md §4.2).
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+
 use base64::Engine as _;
 
 use super::package::Package;
@@ -122,50 +125,124 @@ pub enum StreamError {
     Text(Error),
 }
 
-/// Parses `APKINDEX` text while it is being read (decompressed, typically): this thread reads,
-/// another parses what has been read so far, cut at blank lines so that every piece parses as
-/// it would within the whole. Returns the packages and how many bytes were read; a read error
-/// wins over a text error, as it would if the text were read first and parsed after.
+/// Parses `APKINDEX` text while it is being read (decompressed, typically), cut at blank lines
+/// so that every piece parses as it would within the whole. Returns the packages and how many
+/// bytes were read; a read error wins over a text error, as it would if the text were read first
+/// and parsed after.
+///
+/// A helper thread parses pieces while this one reads; once reading ends, this thread parses
+/// whatever the helper has not taken. It never waits for the helper to start, only for a piece
+/// the helper is in the middle of, so on a busy machine, where a new thread may not run for a
+/// while, this costs no more than reading and then parsing on one thread.
 pub fn parse_from<R: std::io::Read>(mut source: R) -> Result<(Vec<Package>, u64), StreamError> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-    std::thread::scope(|scope| {
-        let parser = scope.spawn(move || {
-            let mut packages = Vec::new();
-            let mut lines = 0;
-            let mut failure = None;
-            for piece in receiver {
-                if failure.is_none() {
-                    match parse_records(&piece, lines) {
-                        Ok(parsed) => packages.extend(parsed),
-                        Err(error) => failure = Some(error),
-                    }
-                    lines += bytecount_newlines(&piece);
-                }
-            }
-            match failure {
-                Some(error) => Err(error),
-                None => Ok(packages),
-            }
-        });
-        let read = read_pieces(&mut source, &sender);
-        drop(sender);
-        let parsed = parser.join();
-        let total = read.map_err(StreamError::Read)?;
-        match parsed {
-            Ok(packages) => Ok((packages.map_err(StreamError::Text)?, total)),
-            // A panic is a bug in this parser, not bad input; it surfaces as one.
-            Err(panic) => std::panic::resume_unwind(panic),
+    let shared = Arc::new(Pieces::default());
+    let helper = Arc::clone(&shared);
+    // Detached: it ends by itself once the queue is closed and empty.
+    let spawned = std::thread::Builder::new()
+        .name("apkindex-parse".into())
+        .spawn(move || while helper.parse_next(true) {});
+    let read = read_pieces(&mut source, &shared);
+    shared.close();
+    while shared.parse_next(false) {}
+    if spawned.is_ok() {
+        shared.wait_idle();
+    }
+    let total = read.map_err(StreamError::Read)?;
+    let results = std::mem::take(&mut shared.lock().results);
+    let mut packages = Vec::new();
+    for result in results {
+        match result {
+            Some(Ok(parsed)) => packages.extend(parsed),
+            Some(Err(error)) => return Err(StreamError::Text(error)),
+            // Every piece was parsed by one thread or the other before the queue ran dry.
+            None => {}
         }
-    })
+    }
+    Ok((packages, total))
 }
 
-/// Reads `source` to its end, sending everything up to the last blank line of what has been
+/// The pieces of text waiting to be parsed and the results, in piece order.
+#[derive(Default)]
+struct Pieces {
+    state: Mutex<PieceState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct PieceState {
+    /// `(piece number, lines before it, text)`.
+    waiting: VecDeque<(usize, usize, Vec<u8>)>,
+    results: Vec<Option<Result<Vec<Package>, Error>>>,
+    closed: bool,
+    /// Pieces taken and not yet parsed.
+    busy: usize,
+}
+
+impl Pieces {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PieceState> {
+        // A panic while parsing is a bug; the state itself is always consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn push(&self, lines: usize, text: Vec<u8>) {
+        let mut state = self.lock();
+        let number = state.results.len();
+        state.results.push(None);
+        state.waiting.push_back((number, lines, text));
+        self.changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Parses one waiting piece; `false` when there is none (and, with `wait`, none will come).
+    fn parse_next(&self, wait: bool) -> bool {
+        let mut state = self.lock();
+        let (number, lines, text) = loop {
+            if let Some(piece) = state.waiting.pop_front() {
+                break piece;
+            }
+            if state.closed || !wait {
+                return false;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        };
+        state.busy += 1;
+        drop(state);
+        let parsed = parse_records(&text, lines);
+        let mut state = self.lock();
+        if let Some(slot) = state.results.get_mut(number) {
+            *slot = Some(parsed);
+        }
+        state.busy -= 1;
+        self.changed.notify_all();
+        true
+    }
+
+    /// Waits until no piece is being parsed (the queue is already empty and closed).
+    fn wait_idle(&self) {
+        let mut state = self.lock();
+        while state.busy > 0 {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// Reads `source` to its end, queueing everything up to the last blank line of what has been
 /// read whenever at least [`CHUNK`] bytes are waiting; returns the bytes read.
-fn read_pieces<R: std::io::Read>(
-    source: &mut R,
-    sender: &std::sync::mpsc::SyncSender<Vec<u8>>,
-) -> std::io::Result<u64> {
+fn read_pieces<R: std::io::Read>(source: &mut R, pieces: &Pieces) -> std::io::Result<u64> {
     let mut total = 0u64;
+    let mut lines = 0;
     let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -188,12 +265,13 @@ fn read_pieces<R: std::io::Read>(
             let rest = pending.split_off(cut);
             let piece = std::mem::replace(&mut pending, rest);
             pending.reserve(CHUNK * 2);
-            // A closed receiver means the parser stopped; reading on still counts the bytes.
-            let _ = sender.send(piece);
+            let before = lines;
+            lines += bytecount_newlines(&piece);
+            pieces.push(before, piece);
         }
     }
     if !pending.is_empty() {
-        let _ = sender.send(pending);
+        pieces.push(lines, pending);
     }
     Ok(total)
 }

@@ -161,22 +161,12 @@ pub struct SignedIndex {
     pub verified: Verified,
 }
 
-/// Verifies the archive against `keyring` and parses it; a verification failure is the error
-/// even when the text is also bad, and nothing parsed is returned unless the signature verifies.
-///
-/// The check (hashing the index member, one RSA verification) runs on its own thread beside
-/// decompression and parsing, which [`index::parse_from`] overlaps with each other.
+/// Verifies the archive against `keyring`, then parses it; decompression and parsing overlap
+/// ([`index::parse_from`]).
 pub fn read(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<SignedIndex, Error> {
-    let (verified, index) = std::thread::scope(|scope| {
-        let verifying = scope.spawn(|| verify(bytes, keyring, location));
-        let index = read_unverified(bytes, location);
-        (verifying.join(), index)
-    });
-    let verified = verified.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    Ok(SignedIndex {
-        index: index?,
-        verified,
-    })
+    let verified = verify(bytes, keyring, location)?;
+    let index = read_unverified(bytes, location)?;
+    Ok(SignedIndex { index, verified })
 }
 
 /// Checks that one signature in the first gzip member, by a key in `keyring`, verifies the rest
