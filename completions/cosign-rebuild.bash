@@ -31,6 +31,9 @@ _cosign__rebuild() {
             cosign__rebuild,download)
                 cmd="cosign__rebuild__subcmd__download"
                 ;;
+            cosign__rebuild,gc)
+                cmd="cosign__rebuild__subcmd__gc"
+                ;;
             cosign__rebuild,generate-assets)
                 cmd="cosign__rebuild__subcmd__generate__subcmd__assets"
                 ;;
@@ -91,6 +94,9 @@ _cosign__rebuild() {
             cosign__rebuild__subcmd__help,download)
                 cmd="cosign__rebuild__subcmd__help__subcmd__download"
                 ;;
+            cosign__rebuild__subcmd__help,gc)
+                cmd="cosign__rebuild__subcmd__help__subcmd__gc"
+                ;;
             cosign__rebuild__subcmd__help,generate-assets)
                 cmd="cosign__rebuild__subcmd__help__subcmd__generate__subcmd__assets"
                 ;;
@@ -131,11 +137,7 @@ _cosign__rebuild() {
 
     case "${cmd}" in
         cosign__rebuild)
-<<<<<<< HEAD
-            opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair download verify verify-bundle diff catalog shim plugin-metadata generate-assets help"
-=======
-            opts="-q -h -V --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair initialize download verify verify-bundle diff shim plugin-metadata generate-assets help"
->>>>>>> tuf
+            opts="-q -h -V --insecure-skip-attestation-verification --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help --version rebuild build attest generate-key-pair initialize download verify verify-bundle diff catalog gc shim plugin-metadata generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,6 +572,20 @@ _cosign__rebuild() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cosign__subcmd__rebuild__subcmd__gc)
+            opts="-n -q -h --dry-run --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cosign__subcmd__rebuild__subcmd__generate__subcmd__assets)
             opts="-q -h --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -603,11 +619,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__help)
-<<<<<<< HEAD
-            opts="rebuild build attest generate-key-pair download verify verify-bundle diff catalog shim plugin-metadata generate-assets help"
-=======
-            opts="rebuild build attest generate-key-pair initialize download verify verify-bundle diff shim plugin-metadata generate-assets help"
->>>>>>> tuf
+            opts="rebuild build attest generate-key-pair initialize download verify verify-bundle diff catalog gc shim plugin-metadata generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,6 +717,20 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__help__subcmd__download)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cosign__subcmd__rebuild__subcmd__help__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -885,7 +911,7 @@ _cosign__rebuild() {
             return 0
             ;;
         cosign__subcmd__rebuild__subcmd__rebuild)
-            opts="-q -h --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
+            opts="-q -h --insecure-skip-attestation-verification --insecure-skip-verify --key --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --certificate-oidc-issuer-regexp --certificate-github-workflow-trigger --certificate-github-workflow-sha --certificate-github-workflow-name --certificate-github-workflow-repository --certificate-github-workflow-ref --trusted-root --insecure-ignore-tlog --insecure-ignore-sct --platform --publish --keep --output --offline --cache-dir --plain-http --allow-http-registry --insecure --allow-insecure-registry --registry-config --registry-username --registry-password --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

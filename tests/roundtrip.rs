@@ -86,6 +86,7 @@ impl Case {
             source_date: self.source_date(),
             settings: self.settings(cache, &self.archs),
             temp_dir: None,
+            readers: None,
         };
         pipeline::build(&request, &|_| {})
             .unwrap_or_else(|e| panic!("{}: build: {e:?}", self.label))
