@@ -424,7 +424,15 @@ fn sigint_and_sigterm_during_an_audit_leave_nothing() {
     let prefix = sandbox.path("release").display().to_string();
     succeed(&mut sandbox.command(&["generate-key-pair", "--output-key-prefix", &prefix]));
     let key = format!("{prefix}.key");
-    succeed(&mut sandbox.command(&["attest", &image, "--predicate", &predicate, "--key", &key, "--tlog-upload=false"]));
+    succeed(&mut sandbox.command(&[
+        "attest",
+        &image,
+        "--predicate",
+        &predicate,
+        "--key",
+        &key,
+        "--tlog-upload=false",
+    ]));
     let layout_files = all_files(&dir);
     let public = format!("{prefix}.pub");
     let cache = sandbox.cache_args();

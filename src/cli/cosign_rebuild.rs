@@ -13,8 +13,8 @@ pub mod build;
 pub mod catalog;
 pub mod diff;
 pub mod download;
-pub mod initialize;
 pub mod gc;
+pub mod initialize;
 pub mod keys;
 pub mod verify;
 
