@@ -145,6 +145,12 @@ fn round_trip(case: &Case) -> ImageConfiguration {
         case.settings(&cache, &[]),
         None,
         published_created(&published),
+        &|rebuilt: &Built| {
+            rebuilt
+                .images
+                .iter()
+                .all(|image| built.images.iter().any(|b| b.digest() == image.digest()))
+        },
         &|_| {},
     )
     .unwrap_or_else(|e| panic!("{}: rebuild: {e:?}", case.label));
@@ -274,7 +280,24 @@ fn example_cases() -> Vec<Case> {
         .expect("the example locks");
     let mut with_lock = Case::new("example --lockfile", dir.clone(), "apko.yaml");
     with_lock.lock = Some(lock);
-    vec![Case::new("example", dir, "apko.yaml"), with_lock]
+    let plain = Case::new("example", dir.clone(), "apko.yaml");
+    // SOURCE_DATE_EPOCH pins the creation time and the times inside scripts.tar. An epoch equal
+    // to the newest package build time gives the same `created` as apko's rule without one, so
+    // the audit cannot tell the two builds apart by their creation time alone.
+    let newest = plain.build(temp.path()).index.created.unix_seconds();
+    let mut epoch_cases = Vec::new();
+    for epoch in [newest, newest + 123] {
+        let mut case = Case::new(
+            &format!("example SOURCE_DATE_EPOCH={epoch}"),
+            dir.clone(),
+            "apko.yaml",
+        );
+        case.epoch = Some(epoch.to_string());
+        epoch_cases.push(case);
+    }
+    let mut cases = vec![plain, with_lock];
+    cases.extend(epoch_cases);
+    cases
 }
 
 /// A rules_apko lock file (real names, versions and install order, Wolfi packages we do not
@@ -466,6 +489,7 @@ fn a_changed_package_order_in_the_predicate_does_not_rebuild_the_image() {
             case.settings(&cache, &[]),
             None,
             None,
+            &|_| false,
             &|_| {},
         )
         .expect("rebuild")

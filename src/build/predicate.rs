@@ -73,16 +73,23 @@ pub fn rebuild_path(predicate: &ImageConfiguration) -> Packages {
 
 /// Rebuilds the image an attested `predicate` describes, as the audit does: through
 /// [`rebuild_path`], with `settings` (working directory for relative repositories, `--arch`,
-/// downloads) and scratch files in `temp_dir`. The creation time is not in the predicate: apko's rule picks it first (the
-/// newest package build time); when that is not `published_created` (the published index's
-/// `org.opencontainers.image.created`), the image is built again pinned to it, as
-/// `SOURCE_DATE_EPOCH` would have ([`Progress::Repinned`] says so).
+/// downloads) and scratch files in `temp_dir`. The creation time is not in the predicate, nor
+/// whether the image was built with `SOURCE_DATE_EPOCH`: apko's rule without it picks the newest
+/// package build time, and with it pins every time it writes (the creation time, and the
+/// entries of `scripts.tar`) to the epoch. So the image is built first by the rule; when that
+/// does not `reproduce` the published image and the published index carries its creation time
+/// (`published_created`, its `org.opencontainers.image.created`), it is built again pinned to
+/// that time, as `SOURCE_DATE_EPOCH` would have ([`Progress::Repinned`] says so). Comparing
+/// creation times alone is not enough: an epoch equal to the newest package build time gives
+/// the same `created` but other `scripts.tar` times. The pinned build is kept when it
+/// reproduces the image or when the creation times differ; otherwise the first.
 pub fn rebuild(
     name: &str,
     predicate: &ImageConfiguration,
     settings: lock::Settings,
     temp_dir: Option<std::path::PathBuf>,
     published_created: Option<GoTime>,
+    reproduces: &dyn Fn(&Built) -> bool,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<Built, pipeline::Error> {
     let mut request = Request::new(name, predicate.clone());
@@ -90,16 +97,23 @@ pub fn rebuild(
     request.settings = settings;
     request.temp_dir = temp_dir;
     let built = pipeline::build(&request, progress)?;
-    match published_created {
-        Some(created) if built.index.created.cmp_instant(&created).is_ne() => {
-            progress(Progress::Repinned { created: &created });
-            request.source_date = SourceDate {
-                time: created,
-                pinning: Pinning::Environment,
-            };
-            pipeline::build(&request, progress)
-        }
-        _ => Ok(built),
+    let Some(created) = published_created else {
+        return Ok(built);
+    };
+    if reproduces(&built) {
+        return Ok(built);
+    }
+    let created_differs = built.index.created.cmp_instant(&created).is_ne();
+    progress(Progress::Repinned { created: &created });
+    request.source_date = SourceDate {
+        time: created,
+        pinning: Pinning::Environment,
+    };
+    let pinned = pipeline::build(&request, progress)?;
+    if created_differs || reproduces(&pinned) {
+        Ok(pinned)
+    } else {
+        Ok(built)
     }
 }
 

@@ -319,6 +319,7 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
     progress.step(format_args!("verifying the attestation of {image}@{root}"));
     let verified = verified_predicate(args, &progress, &image, &store, &reference, &root)?;
     let published_created = published_created(&store, &root);
+    let published = published_manifests(&store, &root);
     let built = build(
         args,
         &progress,
@@ -326,6 +327,7 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
         &verified.configuration,
         archs,
         published_created,
+        &published,
     )?;
 
     built.write_layout(dir).map_err(|source| Error::Layout {
@@ -577,8 +579,24 @@ fn published_created(store: &Store, root: &Digest) -> Option<GoTime> {
     GoTime::parse_rfc3339(created).ok()
 }
 
+/// The digests of the published root's platform manifests (the root itself when it is one
+/// manifest): a rebuild whose every image is among them reproduces what was published.
+fn published_manifests(store: &Store, root: &Digest) -> Vec<Digest> {
+    let Ok(raw) = store.manifest(root) else {
+        return Vec::new();
+    };
+    match crate::oci::manifest::Index::parse(&raw.bytes) {
+        Ok(index) if !index.manifests.is_empty() => index
+            .manifests
+            .iter()
+            .map(|descriptor| descriptor.digest)
+            .collect(),
+        _ => vec![*root],
+    }
+}
+
 /// Rebuilds the predicate as `build::predicate::rebuild` does (the path its package order
-/// names; the published creation time pinned when apko's rule gives another).
+/// names; the published creation time pinned when apko's rule does not reproduce the image).
 fn build(
     args: &AuditArgs,
     progress: &Progress,
@@ -586,6 +604,7 @@ fn build(
     configuration: &ImageConfiguration,
     archs: Vec<String>,
     published_created: Option<GoTime>,
+    published: &[Digest],
 ) -> Result<Built, Error> {
     let settings = crate::lock::Settings {
         archs,
@@ -608,6 +627,12 @@ fn build(
         settings,
         Some(crate::cli::resolve::scratch_area(args.cache_dir.as_deref())),
         published_created,
+        &|built: &Built| {
+            built
+                .images
+                .iter()
+                .all(|rebuilt| published.contains(&rebuilt.digest()))
+        },
         &|event| report(progress, event),
     )
     .map_err(|source| Error::Build {
