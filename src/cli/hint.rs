@@ -211,11 +211,13 @@ fn image_hint(error: &crate::attest::verify::image::Error) -> Option<String> {
         )),
         // Attested with --tlog-upload=false: no log entry (bundle) or Rekor bundle (legacy).
         Error::NoneVerified { errors }
-            if errors.contains("bundle has no entry from a log")
+            if errors.contains("has no transparency log entry")
                 || errors.contains("offline verification failed") =>
         {
             Some(
-                "the attestation was made without a transparency log entry (attest                  --tlog-upload=false); audit it with --key and --insecure-ignore-tlog, or attest                  again with a Rekor log (--rekor-url or --signing-config)"
+                "the attestation was made without a transparency log entry (attest \
+                 --tlog-upload=false): verify or audit it with --key and --insecure-ignore-tlog, \
+                 or attest again with a Rekor log (--rekor-url or --signing-config)"
                     .into(),
             )
         }

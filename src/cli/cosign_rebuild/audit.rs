@@ -449,9 +449,13 @@ fn verified_predicate(
         args.insecure_ignore_tlog,
     )
     .map_err(|source| {
+        // No trusted root at all, or none from Sigstore's TUF repository: either way a key
+        // given without --insecure-ignore-tlog is the likelier mistake to name.
         let missing = matches!(
             &source,
-            verify::Error::Trust(attest_verify::trust::Error::Missing)
+            verify::Error::Trust(
+                attest_verify::trust::Error::Missing | attest_verify::trust::Error::Fetch(_)
+            )
         );
         tlog_error(policy_error(source), missing)
     })?;
