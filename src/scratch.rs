@@ -403,12 +403,29 @@ fn alive(_pid: u32) -> bool {
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: fails with `WouldBlock` when another descriptor holds it.
-#[cfg(unix)]
 pub fn try_lock(file: &fs::File) -> io::Result<()> {
+    flock(file, true)
+}
+
+/// `flock(LOCK_EX)`, waiting; the lock goes with the file descriptor when it is closed (or the
+/// process dies), so a killed holder never wedges the others. Layouts and the package cache
+/// lock through this one. (`File::lock` would do, but is newer than the crate's minimum Rust.)
+pub fn lock(file: &fs::File) -> io::Result<()> {
+    flock(file, false)
+}
+
+#[cfg(unix)]
+fn flock(file: &fs::File, nonblocking: bool) -> io::Result<()> {
     use std::os::fd::AsRawFd as _;
+    let operation = if nonblocking {
+        libc::LOCK_EX | libc::LOCK_NB
+    } else {
+        libc::LOCK_EX
+    };
     loop {
-        // SAFETY: flock takes a descriptor we own for the call and an operation constant.
-        let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        // SAFETY: flock takes a descriptor we own for the call and an operation constant; it
+        // touches no memory of ours.
+        let result = unsafe { libc::flock(file.as_raw_fd(), operation) };
         if result == 0 {
             return Ok(());
         }
@@ -421,7 +438,7 @@ pub fn try_lock(file: &fs::File) -> io::Result<()> {
 
 /// Without `flock`, nothing is locked.
 #[cfg(not(unix))]
-pub fn try_lock(_file: &fs::File) -> io::Result<()> {
+fn flock(_file: &fs::File, _nonblocking: bool) -> io::Result<()> {
     Ok(())
 }
 

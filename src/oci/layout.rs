@@ -247,7 +247,7 @@ impl Layout {
         // `oci-layout` exists in every layout and is never replaced, so nothing is created for
         // the lock. (Not the directory: a scratch directory's own liveness lock is on that.)
         let file = fs::File::open(&marker).map_err(io_error)?;
-        lock_exclusive(&file).map_err(io_error)?;
+        crate::scratch::lock(&file).map_err(io_error)?;
         let _ = fs::remove_file(self.dir.join(OLD_LOCK_FILE));
         Ok(LayoutLock { _marker: file })
     }
@@ -457,31 +457,6 @@ fn shape_of(index: &Index) -> Shape {
     } else {
         Shape::Tagged
     }
-}
-
-/// `flock(LOCK_EX)`, waiting; the lock goes with the file descriptor when it is closed.
-/// (`File::lock` would do, but is newer than the crate's minimum Rust version.)
-#[cfg(unix)]
-fn lock_exclusive(file: &fs::File) -> io::Result<()> {
-    use std::os::fd::AsRawFd as _;
-    loop {
-        // SAFETY: flock takes a file descriptor we own for the duration of the call and an
-        // operation constant; it touches no memory of ours.
-        let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if result == 0 {
-            return Ok(());
-        }
-        let error = io::Error::last_os_error();
-        if error.kind() != io::ErrorKind::Interrupted {
-            return Err(error);
-        }
-    }
-}
-
-/// Without `flock`, layouts are not locked.
-#[cfg(not(unix))]
-fn lock_exclusive(_file: &fs::File) -> io::Result<()> {
-    Ok(())
 }
 
 /// Whether an entry is tagged as one of cosign's attachments of an image digest.

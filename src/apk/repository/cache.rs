@@ -210,31 +210,6 @@ pub(super) fn lock_entry(path: &Path) -> Option<EntryLock> {
         .write(true)
         .open(&lock_path)
         .ok()?;
-    lock_exclusive(&file).ok()?;
+    crate::scratch::lock(&file).ok()?;
     Some(EntryLock { _file: file })
-}
-
-/// `flock(LOCK_EX)`, waiting. (A copy of `oci::layout`'s: the two modules stand on one floor
-/// and may not use each other; `File::lock` is newer than the crate's minimum Rust.)
-#[cfg(unix)]
-fn lock_exclusive(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd as _;
-    loop {
-        // SAFETY: flock takes a file descriptor we own for the duration of the call and an
-        // operation constant; it touches no memory of ours.
-        let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if result == 0 {
-            return Ok(());
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error);
-        }
-    }
-}
-
-/// Without `flock`, entries are not locked (writes stay atomic).
-#[cfg(not(unix))]
-fn lock_exclusive(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
 }

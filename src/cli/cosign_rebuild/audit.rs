@@ -286,6 +286,8 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
         .map_err(|e| store_error("cannot resolve", e))?
         .digest;
     let archs = archs(&args.platforms)?;
+    // Swept once: the audit's rebuilt layout and the rebuild's scratch files both live here.
+    let area = crate::cli::resolve::scratch_area(args.cache_dir.as_deref());
     // Checked before anything is verified or built.
     let temp;
     let dir: &Path = match &args.keep {
@@ -296,7 +298,6 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
             dir
         }
         None => {
-            let area = crate::cli::resolve::scratch_area(args.cache_dir.as_deref());
             std::fs::create_dir_all(&area).map_err(Error::TempDir)?;
             temp = crate::scratch::Dir::create_in(&area, crate::cli::resolve::AUDIT_PREFIX)
                 .map_err(Error::TempDir)?;
@@ -318,16 +319,14 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
     }
     progress.step(format_args!("verifying the attestation of {image}@{root}"));
     let verified = verified_predicate(args, &progress, &image, &store, &reference, &root)?;
-    let published_created = published_created(&store, &root);
-    let published = published_manifests(&store, &root);
     let built = build(
         args,
         &progress,
         &image,
         &verified.configuration,
         archs,
-        published_created,
-        &published,
+        &Published::read(&store, &root),
+        area,
     )?;
 
     built.write_layout(dir).map_err(|source| Error::Layout {
@@ -575,27 +574,38 @@ fn archs(platforms: &[String]) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-/// The published root's `created` annotation, when it has one that parses.
-fn published_created(store: &Store, root: &Digest) -> Option<GoTime> {
-    let raw = store.manifest(root).ok()?;
-    let json: serde_json::Value = serde_json::from_slice(&raw.bytes).ok()?;
-    let created = json.get("annotations")?.get(CREATED)?.as_str()?;
-    GoTime::parse_rfc3339(created).ok()
+/// What the rebuild needs of the published root, read once.
+struct Published {
+    /// Its `created` annotation, when it has one that parses.
+    created: Option<GoTime>,
+    /// The digests of its platform manifests (the root itself when it is one manifest): a
+    /// rebuild whose every image is among them reproduces what was published.
+    manifests: Vec<Digest>,
 }
 
-/// The digests of the published root's platform manifests (the root itself when it is one
-/// manifest): a rebuild whose every image is among them reproduces what was published.
-fn published_manifests(store: &Store, root: &Digest) -> Vec<Digest> {
-    let Ok(raw) = store.manifest(root) else {
-        return Vec::new();
-    };
-    match crate::oci::manifest::Index::parse(&raw.bytes) {
-        Ok(index) if !index.manifests.is_empty() => index
-            .manifests
-            .iter()
-            .map(|descriptor| descriptor.digest)
-            .collect(),
-        _ => vec![*root],
+impl Published {
+    fn read(store: &Store, root: &Digest) -> Published {
+        let Ok(raw) = store.manifest(root) else {
+            return Published {
+                created: None,
+                manifests: Vec::new(),
+            };
+        };
+        let created = serde_json::from_slice::<serde_json::Value>(&raw.bytes)
+            .ok()
+            .and_then(|json| {
+                let created = json.get("annotations")?.get(CREATED)?.as_str()?;
+                GoTime::parse_rfc3339(created).ok()
+            });
+        let manifests = match crate::oci::manifest::Index::parse(&raw.bytes) {
+            Ok(index) if !index.manifests.is_empty() => index
+                .manifests
+                .iter()
+                .map(|descriptor| descriptor.digest)
+                .collect(),
+            _ => vec![*root],
+        };
+        Published { created, manifests }
     }
 }
 
@@ -607,8 +617,8 @@ fn build(
     image: &str,
     configuration: &ImageConfiguration,
     archs: Vec<String>,
-    published_created: Option<GoTime>,
-    published: &[Digest],
+    published: &Published,
+    scratch: PathBuf,
 ) -> Result<Built, Error> {
     let settings = crate::lock::Settings {
         archs,
@@ -629,13 +639,13 @@ fn build(
         image,
         configuration,
         settings,
-        Some(crate::cli::resolve::scratch_area(args.cache_dir.as_deref())),
-        published_created,
+        Some(scratch),
+        published.created,
         &|built: &Built| {
             built
                 .images
                 .iter()
-                .all(|rebuilt| published.contains(&rebuilt.digest()))
+                .all(|rebuilt| published.manifests.contains(&rebuilt.digest()))
         },
         &|event| report(progress, event),
     )

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
 
 use super::Error;
-use super::transport::{Access, Failure, Host, Transport, error_body, error_details};
+use super::transport::{Access, Failure, Host, Transport};
 use crate::oci::digest::{Digest, Hasher};
 use crate::oci::image_set::{Blob, Content};
 use crate::oci::reference::Repository;
@@ -60,19 +60,7 @@ impl Transport {
             let mut skip = match response.status().as_u16() {
                 200 => from,
                 206 if from > 0 && range_start(response.headers()) == Some(from) => 0,
-                404 => {
-                    let body = error_body(response).await;
-                    return Err(Failure::Fatal(Error::NotFound {
-                        what: "blob",
-                        url: url.clone(),
-                        message: error_details(&body).1,
-                    }));
-                }
-                _ => {
-                    return Err(Failure::Fatal(
-                        self.status_error("get blob", &url, response).await,
-                    ));
-                }
+                _ => return Err(self.unexpected("blob", "get blob", &url, response).await),
             };
             while let Some(chunk) = response.chunk().await.map_err(|source| Error::Request {
                 url: url.clone(),

@@ -7,7 +7,7 @@
 
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 
-use super::transport::{Access, Failure, Transport, error_body, error_details, read_limited};
+use super::transport::{Access, Failure, Transport, read_limited};
 use super::{Error, limits};
 use crate::oci::descriptor::Descriptor;
 use crate::oci::digest::Digest;
@@ -39,18 +39,10 @@ impl Transport {
                     .await?;
                 match response.status().as_u16() {
                     200 => {}
-                    404 => {
-                        let body = error_body(response).await;
-                        return Err(Failure::Fatal(Error::NotFound {
-                            what: "manifest",
-                            url: url.clone(),
-                            message: error_details(&body).1,
-                        }));
-                    }
                     _ => {
-                        return Err(Failure::Fatal(
-                            self.status_error("get manifest", &url, response).await,
-                        ));
+                        return Err(self
+                            .unexpected("manifest", "get manifest", &url, response)
+                            .await);
                     }
                 }
                 let headers = response.headers().clone();

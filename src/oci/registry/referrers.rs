@@ -11,7 +11,7 @@
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LINK};
 
-use super::transport::{Access, Failure, Transport, error_body, error_details, read_limited};
+use super::transport::{Access, Failure, Transport, read_limited};
 use super::{Error, limits};
 use crate::oci::descriptor::Descriptor;
 use crate::oci::digest::Digest;
@@ -175,18 +175,10 @@ impl Transport {
                         .await?;
                     match response.status().as_u16() {
                         200 => {}
-                        404 => {
-                            let body = error_body(response).await;
-                            return Err(Failure::Fatal(Error::NotFound {
-                                what: "repository",
-                                url: url.clone(),
-                                message: error_details(&body).1,
-                            }));
-                        }
                         _ => {
-                            return Err(Failure::Fatal(
-                                self.status_error("list tags", &url, response).await,
-                            ));
+                            return Err(self
+                                .unexpected("repository", "list tags", &url, response)
+                                .await);
                         }
                     }
                     let next = response

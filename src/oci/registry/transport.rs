@@ -340,6 +340,27 @@ impl Transport {
         }
     }
 
+    /// The failure for a response the caller does not read: a 404 is [`Error::NotFound`] of
+    /// `what` (manifest, blob, repository), any other status the status error of `operation`;
+    /// both final.
+    pub(super) async fn unexpected(
+        &self,
+        what: &'static str,
+        operation: &'static str,
+        url: &str,
+        response: reqwest::Response,
+    ) -> Failure {
+        if response.status().as_u16() == 404 {
+            let body = error_body(response).await;
+            return Failure::Fatal(Error::NotFound {
+                what,
+                url: url.into(),
+                message: error_details(&body).1,
+            });
+        }
+        Failure::Fatal(self.status_error(operation, url, response).await)
+    }
+
     /// The error for a response whose status the caller did not expect.
     pub(super) async fn status_error(
         &self,
