@@ -20,7 +20,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use receipts::build::tar::{self, EntryType, Header};
+use receipts::codec::tar::{self, EntryType, Header};
 use receipts::compress::{Options, Writer};
 use receipts::oci::image_set::Content;
 use receipts::oci::{Descriptor, Digest, ImageSet, Reference, Store, media_type};

@@ -24,6 +24,7 @@ pub mod apk;
 pub mod attest;
 pub mod build;
 pub mod cli;
+pub mod codec;
 pub mod compress;
 pub mod config;
 pub mod lock;

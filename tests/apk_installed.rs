@@ -4,7 +4,7 @@
 use crate::support::{self, installed as help};
 use receipts::apk::installed::{self, EntryKind, FileEntry, Record};
 use receipts::apk::{Package, index};
-use receipts::build::tar::{self, Format, Timestamp};
+use receipts::codec::tar::{self, Format, Timestamp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

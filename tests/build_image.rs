@@ -18,7 +18,7 @@ use receipts::build::image::ggcr::{ConfigFile, IndexManifest, Manifest};
 use receipts::build::image::{self, BaseImage, Image, SourceDate, write_layout};
 use receipts::build::layer::{BuiltLayer, LayerSink};
 use receipts::build::layering::{self, Destination, Splitter};
-use receipts::build::tar::{EntryType, Format, HashingWriter, Header, Reader};
+use receipts::codec::tar::{EntryType, Format, HashingWriter, Header, Reader};
 use receipts::compress;
 use receipts::config::arch::Architecture;
 use receipts::config::image::ImageConfiguration;

@@ -651,7 +651,7 @@ fn example(name: &str) -> receipts::config::ImageConfiguration {
         .configuration
 }
 
-use receipts::build::tar::Timestamp;
+use receipts::codec::tar::Timestamp;
 use receipts::config::Loader;
 
 #[test]

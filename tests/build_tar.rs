@@ -2,7 +2,7 @@
 //! wrote are re-emitted byte for byte; edge cases follow Go's documented format choices.
 
 use crate::support::{self, installed as help};
-use receipts::build::tar::{
+use receipts::codec::tar::{
     EntryType, Error, Format, HashingWriter, Header, PaxRecords, Reader, Timestamp, Writer,
 };
 use std::io::Read;
@@ -39,7 +39,7 @@ fn header_from_tar_crate(entry: &mut ::tar::Entry<'_, &[u8]>) -> Header {
 }
 
 /// Parses `tar` with the `tar` crate and writes every entry again with our writer.
-fn reemit_with_tar_crate(tar: &[u8]) -> (Vec<u8>, receipts::build::tar::Hashed, usize) {
+fn reemit_with_tar_crate(tar: &[u8]) -> (Vec<u8>, receipts::codec::tar::Hashed, usize) {
     let mut writer = Writer::new(HashingWriter::new(Vec::new()));
     let mut archive = ::tar::Archive::new(tar);
     let mut count = 0;

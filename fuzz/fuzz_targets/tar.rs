@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
-use receipts::build::tar::Reader;
+use receipts::codec::tar::Reader;
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = Reader::new(data);

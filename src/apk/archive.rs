@@ -7,7 +7,7 @@
 //! what apko checks: `datahash` against the data member, each regular file against its
 //! `APK-TOOLS.checksum.SHA1` record, and, when the caller supplies the index's `C:`, the control
 //! member. The per-package RSA signature can be checked on request. Tar entries are read by
-//! [`crate::build::tar::Reader`] (Go's `archive/tar` rules), so data entries come out as the
+//! [`crate::codec::tar::Reader`] (Go's `archive/tar` rules), so data entries come out as the
 //! [`Header`]s the image builder writes back.
 //!
 //! Not for: `.PKGINFO` syntax ([`super::pkginfo`]), APKINDEX archives (`super::signed`),
@@ -23,7 +23,7 @@ use base64::Engine as _;
 use super::package::Package;
 use super::pkginfo::PkgInfo;
 
-pub use crate::build::tar::{EntryType, Header};
+pub use crate::codec::tar::{EntryType, Header};
 pub use signature::{Signature, SignatureAlgorithm};
 pub use stream::PackageReader;
 
@@ -117,7 +117,7 @@ pub enum Error {
         member: usize,
         /// The tar reader's complaint (offsets are within the decompressed tar).
         #[source]
-        source: crate::build::tar::Error,
+        source: crate::codec::tar::Error,
     },
     /// The first member's tar holds no entry, so it is neither signature nor control.
     #[error("package {package}: gzip member {member} holds no tar entry")]

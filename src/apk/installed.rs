@@ -24,7 +24,7 @@ pub use parse::{Record, parse};
 pub use record::record;
 pub use scripts::{append_scripts, trigger_lines};
 
-use crate::build::tar;
+use crate::codec::tar;
 
 /// The PAX record in which packages carry a file's SHA-1 (hex, or `Q1` + base64).
 pub const CHECKSUM_RECORD: &str = "APK-TOOLS.checksum.SHA1";

@@ -6,7 +6,7 @@
 //! scripts, and a data member whose regular files (and symlinks, as melange does) carry
 //! `APK-TOOLS.checksum.SHA1`. Signature and control tars are truncated (no end-of-archive
 //! blocks), as in real packages. [`build_index`] writes a signed index whose `C:` and `S:` come
-//! from the packages built. Tars are written by [`crate::build::tar::Writer`] (Go's
+//! from the packages built. Tars are written by [`crate::codec::tar::Writer`] (Go's
 //! `archive/tar` rules, as melange's output). Output is deterministic: mtimes 0, files sorted
 //! by path.
 //!
@@ -27,7 +27,7 @@ use sha1::Digest as _;
 
 use super::archive::{CHECKSUM_RECORD, SignatureAlgorithm};
 use super::package::Package;
-use crate::build::tar::{self, EntryType, Header, PaxRecords, Timestamp};
+use crate::codec::tar::{self, EntryType, Header, PaxRecords, Timestamp};
 
 pub use example::{example_packages, example_repository};
 pub use repository::{
@@ -404,7 +404,7 @@ fn pkginfo_text(spec: &PackageSpec, installed_size: u64, data_hash: &str) -> Res
     Ok(text)
 }
 
-/// A tar written with Go's `archive/tar` rules ([`crate::build::tar::Writer`]).
+/// A tar written with Go's `archive/tar` rules ([`crate::codec::tar::Writer`]).
 struct TarOut(tar::Writer<Vec<u8>>);
 
 impl TarOut {

@@ -35,7 +35,7 @@ pub use install::{InstallPackage, Installed};
 pub use mode::FileMode;
 pub use ops::Stat;
 
-use crate::build::tar::{self, Timestamp};
+use crate::codec::tar::{self, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 
 /// A node of the tree.

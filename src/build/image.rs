@@ -24,17 +24,17 @@
 pub mod base;
 pub mod ggcr;
 pub mod layout;
-pub mod shlex;
 pub mod time;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::build::layer::BuiltLayer;
+use crate::codec::{json, shlex};
 use crate::config::arch::Architecture;
 use crate::config::image::ImageConfiguration;
+use crate::oci::Digest;
 use crate::oci::media_type::{DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
-use crate::oci::{Digest, json};
 
 pub use base::BaseImage;
 use ggcr::{ConfigFile, Descriptor, Empty, History, IndexManifest, Manifest, Platform, RootFs};

@@ -11,7 +11,7 @@
 //! [`LayerWriter`] adds the tar writer for callers that hand in entries (`build::layering`).
 //!
 //! Not for: what goes into a layer (`build::walk`, `build::layering`), the tar and gzip byte
-//! formats (`build::tar`, `compress`), the config and manifest (`build::image`).
+//! formats (`codec::tar`, `compress`), the config and manifest (`build::image`).
 //! Reproduces reference/apko-format.md §9.1 (apko `pkg/build/build_implementation.go`
 //! `newLayerWriter`, `pkg/build/build.go` `layer.compress`).
 
@@ -20,7 +20,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::build::image::ggcr::Descriptor;
-use crate::build::tar::{self, Hashed, HashingWriter, Header};
+use crate::codec::tar::{self, Hashed, HashingWriter, Header};
 use crate::compress;
 use crate::oci::{Digest, media_type};
 use crate::scratch;

@@ -20,5 +20,4 @@ pub mod layering;
 pub mod pipeline;
 pub mod predicate;
 pub mod rootfs;
-pub mod tar;
 pub mod walk;

@@ -34,7 +34,6 @@ mod ldso;
 mod packages;
 pub mod passwd;
 mod paths;
-mod pem;
 mod services;
 mod sort;
 mod source;
@@ -44,7 +43,7 @@ pub use ldso::{CacheEntry, cache_entries, dl_cache_libcmp, library_dirs, write_c
 use crate::apk::Package;
 use crate::apk::installed;
 use crate::build::fs::{self, FileMode, PackageData, Tree};
-use crate::build::tar::Timestamp;
+use crate::codec::tar::Timestamp;
 use crate::config::{
     Accounts, Architecture, Certificates, ImageConfiguration, NamedContent, PathMutation,
 };

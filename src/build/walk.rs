@@ -15,7 +15,7 @@
 //! `build::layering`'s splitter, package files to their group's layer and everything else to
 //! the top layer (multi-layer images).
 //!
-//! Not for: the tar byte format (`build::tar`), assembling the tree (`build::rootfs`),
+//! Not for: the tar byte format (`codec::tar`), assembling the tree (`build::rootfs`),
 //! compression (`compress`).
 //! Reproduces reference/apko-format.md §7.1–§7.3 (apko `pkg/build/tarball.go` `writeTar`,
 //! `walkFS`; Go `archive/tar` `FileInfoHeader`).
@@ -23,7 +23,7 @@
 use crate::build::fs::{self, FileMode, Node, NodeId, Tree};
 use crate::build::layering::{self, Destination, Splitter};
 use crate::build::rootfs::passwd;
-use crate::build::tar::{self, EntryType, Hashed, HashingWriter, Header, PaxRecords};
+use crate::codec::tar::{self, EntryType, Hashed, HashingWriter, Header, PaxRecords};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 

@@ -1,7 +1,7 @@
 //! The apko image configuration (`ImageConfiguration` and its parts) with apko's JSON form.
 //!
 //! Fields are declared in Go struct order and carry Go's `omitempty` rules, so serialising with
-//! `oci::json` gives the bytes apko writes to `/etc/apko.json`: struct-typed fields (`contents`,
+//! `codec::json` gives the bytes apko writes to `/etc/apko.json`: struct-typed fields (`contents`,
 //! `entrypoint`, `accounts`) are always present, nullable ones (`layering`, `certificates`,
 //! `baseimage`, user `gid`, path `uid`/`gid`) only when set, everything else only when non-zero.
 //! Unknown keys are rejected, as yaml.v3's strict mode does.

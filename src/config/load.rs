@@ -20,7 +20,7 @@ use super::Error;
 use super::decode;
 use super::image::ImageConfiguration;
 use super::repository::trim_repository;
-use crate::oci::json;
+use crate::codec::json;
 
 /// apko's configuration checksum: `sha256-` + standard base64 of the SHA-256 of the main file's
 /// bytes followed by each included file's bytes in parse order.

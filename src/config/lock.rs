@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::arch::Architecture;
 use super::decode::nullable;
 use super::load::ConfigChecksum;
-use crate::oci::json;
+use crate::codec::json;
 
 /// Errors reading, writing or using a lock file.
 #[derive(Debug, thiserror::Error)]

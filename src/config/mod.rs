@@ -14,7 +14,7 @@
 //! | [`provider`] | the alphabetical, no-omitempty form of Chainguard's `locked_config.json` |
 //! | [`lock`] | `apko.lock.json` v1 |
 //!
-//! Not for: resolving packages (`apk`) or encoding rules (`oci::json`). Reproduces
+//! Not for: resolving packages (`apk`) or encoding rules (`codec::json`). Reproduces
 //! reference/apko-format.md §2 and §3.
 
 pub mod arch;
@@ -204,5 +204,5 @@ pub enum Error {
     },
     /// Serialisation failed.
     #[error("cannot encode the configuration")]
-    Encode(#[source] crate::oci::json::Error),
+    Encode(#[source] crate::codec::json::Error),
 }

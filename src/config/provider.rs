@@ -25,7 +25,7 @@ use super::image::{
 };
 use super::load::json_error;
 use super::predicate::{BuildOption, OsRelease};
-use crate::oci::json;
+use crate::codec::json;
 
 type Map<'a> = &'a BTreeMap<String, String>;
 

@@ -183,7 +183,7 @@ impl Drift {
 
     /// The JSON report described in the module documentation, indented, with a final newline.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
-        let mut bytes = crate::oci::json::to_vec_go_pretty(self).map_err(Error::EncodeReport)?;
+        let mut bytes = crate::codec::json::to_vec_go_pretty(self).map_err(Error::EncodeReport)?;
         bytes.push(b'\n');
         Ok(bytes)
     }

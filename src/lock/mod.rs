@@ -256,7 +256,7 @@ pub enum Error {
     EncodeLock(#[source] config::lock::Error),
     /// A drift report cannot be encoded.
     #[error("cannot encode the drift report")]
-    EncodeReport(#[source] crate::oci::json::Error),
+    EncodeReport(#[source] crate::codec::json::Error),
     /// An output file cannot be written.
     #[error("cannot write {path}", path = path.display())]
     Write {

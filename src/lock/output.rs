@@ -4,14 +4,14 @@
 //! truncated or half-written output.
 //!
 //! Not for: the lock file's bytes ([`crate::config::lock::Lock::to_json`]) or the Go JSON
-//! encoder ([`crate::oci::json`]).
+//! encoder ([`crate::codec::json`]).
 
 use std::io::Write as _;
 use std::path::Path;
 
 use super::Error;
+use crate::codec::json;
 use crate::config::ImageConfiguration;
-use crate::oci::json;
 
 /// How a locked configuration is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -13,7 +13,6 @@
 pub mod descriptor;
 pub mod digest;
 pub mod image_set;
-pub mod json;
 pub mod layout;
 pub mod manifest;
 pub mod reference;

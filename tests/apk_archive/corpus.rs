@@ -6,7 +6,7 @@ use std::io::Write as _;
 
 use flate2::{Compression, GzBuilder, write::GzEncoder};
 use receipts::apk::archive::{self, ApkFile, Error, Limits, PackageReader};
-use receipts::build::tar::Error as TarError;
+use receipts::codec::tar::Error as TarError;
 use sha1::Digest as _;
 
 use crate::support::archive::{gunzip_all, public_key, read};

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use receipts::build::tar::{self, EntryType, Header};
+use receipts::codec::tar::{self, EntryType, Header};
 use receipts::oci::layout::Layout;
 use receipts::oci::{Digest, Reference, Store};
 use serde_json::Value;

@@ -6,7 +6,7 @@ use super::installed as help;
 use receipts::apk::archive::Limits;
 use receipts::build::fs::Spool;
 use receipts::build::rootfs::{BuildDate, KeyFile, PackageSource, Plan};
-use receipts::build::tar::Timestamp;
+use receipts::codec::tar::Timestamp;
 use receipts::config::{Architecture, ImageConfiguration, Loader, Lock};
 use serde_json::Value;
 use sha2::Digest as _;
@@ -274,7 +274,7 @@ pub mod synthetic {
     use receipts::apk::Package;
     use receipts::build::fs::Spool;
     use receipts::build::rootfs::{PackageSource, Plan};
-    use receipts::build::tar::{EntryType, Header, PaxRecords, Timestamp, Writer};
+    use receipts::codec::tar::{EntryType, Header, PaxRecords, Timestamp, Writer};
     use sha1::Digest as _;
 
     /// One data-tar entry and its content.

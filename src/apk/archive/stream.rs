@@ -21,7 +21,7 @@ use super::{
     ByteRange, CHECKSUM_RECORD, Error, FileEntry, Layout, Limits, Member, Sha1Digest, Sha256Digest,
 };
 use crate::apk::pkginfo::{self, PkgInfo};
-use crate::build::tar::{self, EntryType, Header};
+use crate::codec::tar::{self, EntryType, Header};
 
 /// Decompressed data member: the remaining gzip members of the file, one after the other
 /// (apko's data reader is a multistream gzip reader).

@@ -1,12 +1,12 @@
 //! A package's scripts appended to `scripts.tar`, and its triggers as `triggers` lines.
 //!
-//! Not for: the `installed` records (`record`), the tar format (`build::tar`).
+//! Not for: the `installed` records (`record`), the tar format (`codec::tar`).
 //! Reproduces apko `pkg/apk/apk/installed.go` `updateScriptsTar` and `updateTriggers`
 //! (apko-format.md §6.4).
 
 use super::Error;
 use crate::apk::Package;
-use crate::build::tar::{self, Timestamp};
+use crate::codec::tar::{self, Timestamp};
 use base64::Engine as _;
 use std::io::Read;
 

@@ -1,6 +1,6 @@
 //! cosign's password-encrypted private keys: scrypt-derived key, NaCl secretbox, JSON envelope.
 //!
-//! Not for: the PEM armour ([`super::pem`]) or the PKCS#8 key inside ([`super::PrivateKey`]).
+//! Not for: the PEM armour ([`crate::codec::pem`]) or the PKCS#8 key inside ([`super::PrivateKey`]).
 //! Reproduces go-securesystemslib `encrypted/encrypted.go` (reference/cosign-attestations.md
 //! §11): `{"kdf":{"name":"scrypt","params":{"N":…,"r":8,"p":1},"salt":…},
 //! "cipher":{"name":"nacl/secretbox","nonce":…},"ciphertext":…}` with Go's field order and

@@ -1,6 +1,6 @@
 //! The key types cosign signs and verifies with, their DER forms and signature schemes.
 //!
-//! Not for: files, PEM or encryption ([`super`], [`super::pem`], [`super::encrypted`]).
+//! Not for: files, PEM or encryption ([`super`], [`crate::codec::pem`], [`super::encrypted`]).
 //! Reproduces sigstore `pkg/signature` defaults as cosign loads keys (reference/
 //! cosign-attestations.md §4.2): ECDSA with ASN.1 DER signatures (SHA-256 on P-256, SHA-384 on
 //! P-384), Ed25519 (pure), RSA PKCS#1 v1.5 with SHA-256.

@@ -14,7 +14,7 @@
 
 use serde::Deserialize;
 
-use crate::build::image::time::GoTime;
+use crate::codec::time::GoTime;
 
 /// The media type of the only signing config version this client reads.
 pub const SIGNING_CONFIG_V02_MEDIA_TYPE: &str =

@@ -17,8 +17,9 @@ use serde::Serialize;
 use crate::attest::names::{
     DSSE_LAYER_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION,
 };
+use crate::codec::json;
 use crate::oci::manifest::{self, Manifest, media_type};
-use crate::oci::{Descriptor, Digest, json};
+use crate::oci::{Descriptor, Digest};
 
 /// The most layers cosign puts in one `.att` manifest.
 pub const MAX_LAYERS: usize = 1000;

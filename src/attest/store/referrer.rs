@@ -19,8 +19,9 @@ use crate::attest::names::{
     BUNDLE_CONTENT_ANNOTATION, BUNDLE_PREDICATE_TYPE_ANNOTATION, CREATED_ANNOTATION, EMPTY_BLOB,
     EMPTY_MEDIA_TYPE,
 };
+use crate::codec::json;
+use crate::oci::Descriptor;
 use crate::oci::manifest::{self, Index, media_type};
-use crate::oci::{Descriptor, json};
 
 /// What `dev.sigstore.bundle.content` says for an attestation.
 pub const DSSE_ENVELOPE_CONTENT: &str = "dsse-envelope";

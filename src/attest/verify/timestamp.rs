@@ -22,7 +22,7 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use super::certificate::{self, Cert};
 use super::signature::{self, Hash};
 use super::trust::{TimestampAuthority, TrustedRoot};
-use crate::build::image::time::GoTime;
+use crate::codec::time::GoTime;
 
 /// Most timestamps a bundle may carry (sigstore-go and sigstore-python refuse more).
 pub const MAX_TIMESTAMPS: usize = 32;

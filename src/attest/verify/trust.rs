@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 use super::key_details::{self, Scheme};
 use crate::attest::dsse::decode_lenient;
 use crate::attest::key::{self, PublicKey, pem};
-use crate::build::image::time::GoTime;
+use crate::codec::time::GoTime;
 
 /// The media type prefix of trusted-root documents.
 pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot";

@@ -13,7 +13,7 @@
 
 use super::Error;
 use super::path;
-use crate::build::tar::{self, EntryType, Header};
+use crate::codec::tar::{self, EntryType, Header};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};

@@ -6,7 +6,7 @@
 //! `lazilyInstallAPKFiles` (reference/apko-format.md §4.8, §6.1).
 
 use super::{Error, FileMode, Node, PackageData, PackageFile, PackageId, Tree, TreePackage};
-use crate::build::tar::{EntryType, Header};
+use crate::codec::tar::{EntryType, Header};
 use base64::Engine as _;
 use sha1::{Digest as _, Sha1};
 

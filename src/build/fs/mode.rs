@@ -6,11 +6,11 @@
 //! not the `ModeSetuid` flag), `Chmod` keeps the type but drops special flags, and a package
 //! directory keeps only `Perm()`.
 //!
-//! Not for: tar mode fields themselves (`build::tar`).
+//! Not for: tar mode fields themselves (`codec::tar`).
 //! Reproduces Go `io/fs` `FileMode`, `archive/tar` `headerFileInfo.Mode` and the mode part of
 //! `tar.FileInfoHeader`.
 
-use crate::build::tar::{EntryType, Header};
+use crate::codec::tar::{EntryType, Header};
 
 /// A Go `fs.FileMode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

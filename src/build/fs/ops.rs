@@ -11,7 +11,7 @@
 
 use super::path;
 use super::{Error, FileMode, Node, NodeId, Tree};
-use crate::build::tar::Timestamp;
+use crate::codec::tar::Timestamp;
 
 /// Linux's limit on symbolic links followed while resolving one name (memFS `maxLinks`).
 pub(super) const MAX_LINKS: usize = 40;

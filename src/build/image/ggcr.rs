@@ -2,7 +2,7 @@
 //! file, manifest, index, descriptor and platform, with their JSON field order and `omitempty`
 //! rules.
 //!
-//! Serialised through `oci::json`, they give the bytes ggcr's `json.Marshal` gives; decoded,
+//! Serialised through `codec::json`, they give the bytes ggcr's `json.Marshal` gives; decoded,
 //! they read what Go's `json.Unmarshal` reads from a base image (unknown keys dropped, `null`
 //! as the zero value), so a base config re-encodes as ggcr re-encodes it. Two liberties: keys
 //! are matched exactly (Go matches them case-insensitively; apko and ggcr write them exactly)
@@ -135,7 +135,7 @@ mod base64_bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oci::json::to_vec_go;
+    use crate::codec::json::to_vec_go;
 
     const DIFF_ID: &str = "sha256:20f698463c2755b6dc42b7d07e959ed7455a06e7367d507e829a315898f21a01";
 

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use super::Error;
 use crate::build::layer::{BuiltLayer, LayerWriter};
-use crate::build::tar::{EntryType, Header};
+use crate::codec::tar::{EntryType, Header};
 use crate::compress;
 
 /// The installed database's path in a layer; its passing triggers the partial databases.

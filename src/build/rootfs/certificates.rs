@@ -12,11 +12,11 @@
 //! strict DER decoding of the certificate structure (`x509-cert`); Go's semantic checks (times,
 //! extensions, key parameters) are not repeated.
 
-use super::pem::{self, Block};
 use super::{Certificates, Error, NamedContent, fs_error};
 use crate::apk::installed::{EntryKind, Record};
 use crate::build::fs::{self, FileMode, Tree, path};
-use crate::build::tar::Timestamp;
+use crate::codec::pem::{self, Block};
+use crate::codec::tar::Timestamp;
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 

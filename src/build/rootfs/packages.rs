@@ -10,7 +10,7 @@ use super::initdb::SCRIPTS_TAR;
 use super::{Error, InstalledPackage, PackageSource, fs_error};
 use crate::apk::installed::{self, FileEntry};
 use crate::build::fs::{FileMode, InstallPackage, Tree, path};
-use crate::build::tar::Timestamp;
+use crate::codec::tar::Timestamp;
 
 const INSTALLED: &str = "usr/lib/apk/db/installed";
 const TRIGGERS: &str = "usr/lib/apk/db/triggers";

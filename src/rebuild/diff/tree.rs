@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use crate::build::tar::{self, EntryType, Header, Timestamp};
+use crate::codec::tar::{self, EntryType, Header, Timestamp};
 use crate::oci::digest::Hasher;
 
 /// PAX keys whose values the header fields already carry.
@@ -369,7 +369,7 @@ fn text(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::tar::Writer;
+    use crate::codec::tar::Writer;
 
     fn header(name: &str, typeflag: EntryType, size: i64, mode: i64) -> Header {
         Header {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Empty, empty, nul};
-use crate::build::image::time::GoTime;
+use crate::codec::time::GoTime;
 use crate::oci::Digest;
 
 /// The image config (`v1.ConfigFile`).
