@@ -36,15 +36,6 @@ pub enum Error {
     /// The input holds no PEM block.
     #[error("no PEM block found in the key data")]
     PemMissing,
-    /// A PEM block's body is not base64.
-    #[error("PEM block {label:?} has a malformed base64 body")]
-    PemBase64 {
-        /// The block's label.
-        label: String,
-        /// The decoding failure.
-        #[source]
-        source: base64::DecodeError,
-    },
     /// The PEM block is not a kind of key this function reads.
     #[error("PEM block {label:?} is not a {expected}")]
     PemLabel {

@@ -294,49 +294,11 @@ pub fn verify_legacy(
         })?,
     };
 
-    let mut integrated = None;
-    if !policy.ignore_tlog {
-        let text = annotations
-            .get(names::REKOR_BUNDLE_ANNOTATION)
-            .filter(|t| !t.is_empty())
-            .ok_or(Error::NoRekorBundle)?;
-        let rekor_bundle: RekorBundle =
-            serde_json::from_str(text).map_err(|e| Error::RekorBundle {
-                reason: e.to_string(),
-            })?;
-        let root = root.ok_or(trust::Error::Missing)?;
-        let log_id = hex::decode(&rekor_bundle.payload.log_id).map_err(|_| Error::RekorBundle {
-            reason: "logID is not hex".to_owned(),
-        })?;
-        let log = root.tlog(&log_id).ok_or_else(|| Error::UnknownLog {
-            log_id: rekor_bundle.payload.log_id.clone(),
-        })?;
-        let body = decode_lenient(&rekor_bundle.payload.body).ok_or(Error::RekorBundle {
-            reason: "body is not base64".to_owned(),
-        })?;
-        let set =
-            decode_lenient(&rekor_bundle.signed_entry_timestamp).ok_or(Error::RekorBundle {
-                reason: "SignedEntryTimestamp is not base64".to_owned(),
-            })?;
-        let parsed = rekor::parse_body(&body)?;
-        rekor::check_legacy_body(&parsed, &signer_der, layer)?;
-        rekor::verify_set(
-            &rekor::SetPayload {
-                body: &body,
-                integrated_time: rekor_bundle.payload.integrated_time,
-                log_id: &log_id,
-                log_index: rekor_bundle.payload.log_index,
-            },
-            &set,
-            log,
-        )?;
-        if !log.valid_at(rekor_bundle.payload.integrated_time) {
-            return Err(Error::LogKeyValidity {
-                time: rekor_bundle.payload.integrated_time,
-            });
-        }
-        integrated = Some(rekor_bundle.payload.integrated_time);
-    }
+    let integrated = if policy.ignore_tlog {
+        None
+    } else {
+        Some(verify_legacy_tlog(annotations, root, &signer_der, layer)?)
+    };
 
     let signer = match (&leaf, &policy.expected) {
         (Some(leaf), Expected::Identity(identity)) => {
@@ -344,8 +306,6 @@ pub fn verify_legacy(
             let intermediates = annotations
                 .get(names::CHAIN_ANNOTATION)
                 .map(|text| trust::pem_certificates(text.as_bytes()))
-                .transpose()
-                .map_err(|reason| Error::CertificateText { reason })?
                 .unwrap_or_default();
             let chain = certificate::verify_chain(leaf, &intermediates, root, leaf.not_before)?;
             identity.check_legacy(leaf)?;
@@ -378,6 +338,55 @@ pub fn verify_legacy(
         statement,
         signer,
     })
+}
+
+/// Checks the legacy `dev.sigstore.cosign/bundle` annotation: the log entry's body names this
+/// signer and envelope, and its SET verifies under a log of the trusted root valid at the entry's
+/// integrated time, which it returns.
+fn verify_legacy_tlog(
+    annotations: &BTreeMap<String, String>,
+    root: Option<&TrustedRoot>,
+    signer_der: &[u8],
+    layer: &[u8],
+) -> Result<i64, Error> {
+    let text = annotations
+        .get(names::REKOR_BUNDLE_ANNOTATION)
+        .filter(|t| !t.is_empty())
+        .ok_or(Error::NoRekorBundle)?;
+    let rekor_bundle: RekorBundle = serde_json::from_str(text).map_err(|e| Error::RekorBundle {
+        reason: e.to_string(),
+    })?;
+    let root = root.ok_or(trust::Error::Missing)?;
+    let log_id = hex::decode(&rekor_bundle.payload.log_id).map_err(|_| Error::RekorBundle {
+        reason: "logID is not hex".to_owned(),
+    })?;
+    let log = root.tlog(&log_id).ok_or_else(|| Error::UnknownLog {
+        log_id: rekor_bundle.payload.log_id.clone(),
+    })?;
+    let body = decode_lenient(&rekor_bundle.payload.body).ok_or(Error::RekorBundle {
+        reason: "body is not base64".to_owned(),
+    })?;
+    let set = decode_lenient(&rekor_bundle.signed_entry_timestamp).ok_or(Error::RekorBundle {
+        reason: "SignedEntryTimestamp is not base64".to_owned(),
+    })?;
+    let parsed = rekor::parse_body(&body)?;
+    rekor::check_legacy_body(&parsed, signer_der, layer)?;
+    rekor::verify_set(
+        &rekor::SetPayload {
+            body: &body,
+            integrated_time: rekor_bundle.payload.integrated_time,
+            log_id: &log_id,
+            log_index: rekor_bundle.payload.log_index,
+        },
+        &set,
+        log,
+    )?;
+    if !log.valid_at(rekor_bundle.payload.integrated_time) {
+        return Err(Error::LogKeyValidity {
+            time: rekor_bundle.payload.integrated_time,
+        });
+    }
+    Ok(rekor_bundle.payload.integrated_time)
 }
 
 /// Verifies a bundle found for an image and turns it into an attestation.

@@ -4,7 +4,7 @@
 //! Go's encoding of what Go's decoder found: leading and trailing text dropped, headers sorted
 //! (`Proc-Type` first), base64 wrapped at 64 columns.
 //!
-//! Not for: what the DER inside means (`certificates`).
+//! Not for: what the DER inside means (`build::rootfs` certificates, `attest::key`).
 //! Reproduces Go `encoding/pem` `Decode`, `Encode`, `getLine`, `removeSpacesAndTabs`.
 
 use base64::Engine as _;
@@ -182,6 +182,28 @@ pub fn encode(block: &Block) -> Vec<u8> {
     out.extend_from_slice(&block.kind);
     out.extend_from_slice(b"-----\n");
     out
+}
+
+/// Every block in `data`, in order: Go's `for { block, rest = pem.Decode(rest) }` loop.
+pub fn blocks(data: &[u8]) -> impl Iterator<Item = Block> + '_ {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let (block, after) = decode(rest)?;
+        rest = after;
+        Some(block)
+    })
+}
+
+/// `pem.EncodeToMemory` of a block with no headers, as text.
+pub fn encode_text(kind: &str, bytes: &[u8]) -> String {
+    let block = Block {
+        kind: kind.as_bytes().to_vec(),
+        headers: BTreeMap::new(),
+        bytes: bytes.to_vec(),
+    };
+    // Base64, dashes and the caller's label: ASCII unless the label is not, and then it is the
+    // caller's UTF-8 back.
+    String::from_utf8_lossy(&encode(&block)).into_owned()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -26,19 +25,10 @@ fn venv() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/peers/venv/bin")
 }
 
-/// A program of the peers venv (`kubernetes-validate`, `check-jsonschema`, `python`), installed
-/// on first use by `scripts/install-peers`.
+/// A program of the peers venv (`kubernetes-validate`, `check-jsonschema`, `python`), as
+/// `scripts/install-peers` (run by `scripts/test`) left it: tests never install anything.
 pub fn venv_program(name: &str) -> Option<PathBuf> {
-    static INSTALLED: OnceLock<bool> = OnceLock::new();
     let path = venv().join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    INSTALLED.get_or_init(|| {
-        Command::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install-peers"))
-            .status()
-            .is_ok_and(|s| s.success())
-    });
     if path.is_file() {
         Some(path)
     } else {

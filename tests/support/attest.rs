@@ -1,6 +1,6 @@
 //! Independent reference implementations the attestation tests check our output against:
 //! Python securesystemslib (DSSE) and sigstore-js (bundles), installed by `scripts/install-peers`
-//! under `target/peers`, and the `openssl` command line.
+//! (which `scripts/test` runs) under `target/peers`, and the `openssl` command line.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -45,31 +45,25 @@ fn installed() -> Option<Peers> {
     ready.then_some(peers)
 }
 
-/// The peers, installed on first use with `scripts/install-peers`. When they cannot be had, a
-/// test fails under `CI=true`; elsewhere it says so loudly and the caller returns early.
+/// The peers, as `scripts/install-peers` (run by the README's test command, `scripts/test`)
+/// left them; tests never install anything themselves. When they are missing, a test fails
+/// under `CI=true`; elsewhere it says so loudly and the caller returns early.
 pub fn peers() -> Option<&'static Peers> {
     static PEERS: OnceLock<Option<Peers>> = OnceLock::new();
     PEERS
         .get_or_init(|| {
-            if let Some(peers) = installed() {
-                return Some(peers);
-            }
-            let status = Command::new(repository().join("scripts/install-peers")).status();
-            match (status, installed()) {
-                (Ok(status), Some(peers)) if status.success() => Some(peers),
-                (status, _) => {
-                    let message = format!(
-                        "\n\n*** PEER IMPLEMENTATIONS MISSING: scripts/install-peers failed ({status:?}) ***\n\
-                         *** the securesystemslib / sigstore-js interop checks did not run ***\n"
-                    );
-                    if ci() {
-                        panic!("{message}(CI=true: failing)");
-                    }
-                    // Written past libtest's output capture so that it shows on a passing run.
-                    let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
-                    None
+            let peers = installed();
+            if peers.is_none() {
+                let message = "\n\n*** PEER IMPLEMENTATIONS MISSING under target/peers: run scripts/install-peers \
+                               (scripts/test does) ***\n\
+                               *** the securesystemslib / sigstore-python / sigstore-js interop checks did not run ***\n";
+                if ci() {
+                    panic!("{message}(CI=true: failing)");
                 }
+                // Written past libtest's output capture so that it shows on a passing run.
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
             }
+            peers
         })
         .as_ref()
 }

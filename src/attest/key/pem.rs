@@ -1,13 +1,13 @@
-//! PEM armour for cosign key files, read as leniently and written exactly as Go's `encoding/pem`.
+//! PEM armour for cosign key files and Sigstore certificates, on top of Go's `encoding/pem`
+//! ([`crate::codec::pem`]).
 //!
 //! Not for: what is inside the armour (the parent module [`super`] dispatches on the label;
-//! [`super::encrypted`] opens encrypted bodies). Reproduces Go `encoding/pem` (`Decode`,
-//! `EncodeToMemory`), which cosign uses for `cosign.key` and `cosign.pub` (reference/
-//! cosign-attestations.md §11): the first block wins, text around it is ignored, and the body is
-//! written as standard base64 in lines of 64 characters.
+//! [`super::encrypted`] opens encrypted bodies). cosign reads `cosign.key`, `cosign.pub` and
+//! certificates with Go's `pem.Decode` (reference/cosign-attestations.md §11): the first block
+//! wins, text around it and blocks that do not decode are passed over, and it writes with
+//! `pem.EncodeToMemory` (64-character base64 lines).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use crate::codec::pem as go;
 
 use super::Error;
 
@@ -20,72 +20,32 @@ pub struct Block {
     pub body: Vec<u8>,
 }
 
-const BEGIN: &str = "-----BEGIN ";
-const END: &str = "-----END ";
-const DASHES: &str = "-----";
-
-/// Finds and decodes the first PEM block in `text`, as Go's `pem.Decode` does: anything before the
-/// `BEGIN` line and after the `END` line is ignored; `Key: value` header lines are skipped; a
-/// `BEGIN` without its `END` is passed over.
-pub fn decode(text: &[u8]) -> Result<Block, Error> {
-    let text = std::str::from_utf8(text).map_err(|_| Error::PemMissing)?;
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some(label) = line
-            .trim_end_matches([' ', '\t', '\r'])
-            .strip_prefix(BEGIN)
-            .and_then(|rest| rest.strip_suffix(DASHES))
-        else {
-            continue;
-        };
-        let end_marker = format!("{END}{label}{DASHES}");
-        let mut body = String::new();
-        let mut ended = false;
-        for line in lines.clone() {
-            if line.starts_with(&end_marker) {
-                ended = true;
-                break;
-            }
-            // Go's decoder skips RFC 1421 headers (`Proc-Type: …`); cosign never writes them.
-            if !line.contains(':') {
-                body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
-            }
+impl From<go::Block> for Block {
+    fn from(block: go::Block) -> Self {
+        Block {
+            label: String::from_utf8_lossy(&block.kind).into_owned(),
+            body: block.bytes,
         }
-        if !ended {
-            continue;
-        }
-        let body = STANDARD
-            .decode(body.as_bytes())
-            .map_err(|source| Error::PemBase64 {
-                label: label.to_owned(),
-                source,
-            })?;
-        return Ok(Block {
-            label: label.to_owned(),
-            body,
-        });
     }
-    Err(Error::PemMissing)
+}
+
+/// The first PEM block in `text`, as Go's `pem.Decode` finds it.
+pub fn decode(text: &[u8]) -> Result<Block, Error> {
+    go::decode(text)
+        .map(|(block, _)| block.into())
+        .ok_or(Error::PemMissing)
+}
+
+/// Every block in `text` with the label `label`, in order (sigstore's
+/// `UnmarshalCertificatesFromPEM` loop, blocks of other types passed over).
+pub fn decode_all(text: &[u8], label: &str) -> Vec<Vec<u8>> {
+    go::blocks(text)
+        .filter(|block| block.kind == label.as_bytes())
+        .map(|block| block.bytes)
+        .collect()
 }
 
 /// Armours `body` like Go's `pem.EncodeToMemory`: 64-character lines and a final newline.
 pub fn encode(label: &str, body: &[u8]) -> String {
-    let encoded = STANDARD.encode(body);
-    let mut out = String::with_capacity(encoded.len() + encoded.len() / 64 + 2 * label.len() + 40);
-    out.push_str(BEGIN);
-    out.push_str(label);
-    out.push_str(DASHES);
-    out.push('\n');
-    let mut rest = encoded.as_str();
-    while !rest.is_empty() {
-        let (line, tail) = rest.split_at(rest.len().min(64));
-        out.push_str(line);
-        out.push('\n');
-        rest = tail;
-    }
-    out.push_str(END);
-    out.push_str(label);
-    out.push_str(DASHES);
-    out.push('\n');
-    out
+    go::encode_text(label, body)
 }

@@ -520,7 +520,7 @@ impl Source {
             ..TrustedRoot::default()
         };
         if let Some(path) = &self.root_file {
-            root.certificate_authorities = authorities_from_pem(&read(path)?, path)?;
+            root.certificate_authorities = authorities_from_pem(&read(path)?);
         }
         if let Some(path) = &self.rekor_public_key {
             root.tlogs.push(log_key_from_pem(&read(path)?, path)?);
@@ -563,16 +563,12 @@ fn log_key_from_pem(text: &[u8], path: &Path) -> Result<LogKey, Error> {
 
 /// Splits PEM certificates into CAs: each self-signed certificate is a root, and every other
 /// certificate is offered as an intermediate to each of them (Go's pool semantics).
-fn authorities_from_pem(text: &[u8], path: &Path) -> Result<Vec<CertificateAuthority>, Error> {
-    let certificates = pem_certificates(text).map_err(|reason| Error::Field {
-        path: path.display().to_string(),
-        field: "PEM".to_owned(),
-        reason,
-    })?;
+fn authorities_from_pem(text: &[u8]) -> Vec<CertificateAuthority> {
+    let certificates = pem_certificates(text);
     let (roots, intermediates): (Vec<_>, Vec<_>) = certificates
         .into_iter()
         .partition(|der| super::certificate::is_self_signed(der));
-    Ok(roots
+    roots
         .into_iter()
         .map(|root| {
             let mut chain = intermediates.clone();
@@ -583,23 +579,10 @@ fn authorities_from_pem(text: &[u8], path: &Path) -> Result<Vec<CertificateAutho
                 valid_until: None,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The DER bodies of every `CERTIFICATE` block in PEM text.
-pub fn pem_certificates(text: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let text = String::from_utf8_lossy(text);
-    let mut out = Vec::new();
-    let mut rest = text.as_ref();
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let end_marker = "-----END CERTIFICATE-----";
-        let end = rest[start..]
-            .find(end_marker)
-            .ok_or_else(|| "unterminated CERTIFICATE block".to_owned())?;
-        let block = &rest[start..start + end + end_marker.len()];
-        let decoded = pem::decode(block.as_bytes()).map_err(|e| e.to_string())?;
-        out.push(decoded.body);
-        rest = &rest[start + end + end_marker.len()..];
-    }
-    Ok(out)
+pub fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
+    pem::decode_all(text, "CERTIFICATE")
 }
