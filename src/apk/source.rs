@@ -226,3 +226,44 @@ pub enum Error {
         source: Box<repository::Error>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(archs: &[Architecture]) -> Vec<&str> {
+        archs.iter().map(Architecture::as_str).collect()
+    }
+
+    #[test]
+    fn architectures_come_from_the_settings_then_the_configuration_then_all() {
+        let mut configuration = ImageConfiguration::default();
+        let mut settings = Settings::default();
+        assert_eq!(settings.archs_for(&configuration), Architecture::all());
+        configuration.archs = vec![Architecture::parse("arm64"), Architecture::parse("amd64")];
+        assert_eq!(
+            names(&settings.archs_for(&configuration)),
+            ["arm64", "amd64"]
+        );
+        settings.archs = vec!["x86_64".into(), "aarch64".into(), "amd64".into()];
+        assert_eq!(
+            names(&settings.archs_for(&configuration)),
+            ["amd64", "arm64"]
+        );
+    }
+
+    #[test]
+    fn distinct_keeps_the_first_spelling_of_each_architecture_in_order() {
+        let archs: Vec<Architecture> = ["x86_64", "arm64", "amd64"]
+            .iter()
+            .map(|name| serde_json::from_value(serde_json::json!(name)).expect("name"))
+            .collect();
+        assert_eq!(names(&distinct(&archs)), ["x86_64", "arm64"]);
+    }
+
+    #[test]
+    fn sorted_unique_is_apkos_sets_list() {
+        let items = ["b", "a", "b", "a/"].map(String::from);
+        assert_eq!(sorted_unique(&items), ["a", "a/", "b"]);
+    }
+}

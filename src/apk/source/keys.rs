@@ -71,3 +71,45 @@ impl Keys {
         Ok(keyring)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> FetchedKey {
+        FetchedKey {
+            name: name.to_owned(),
+            location: format!("keys/{name}"),
+            pem: name.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_lock_keeps_every_entry_and_the_image_gets_each_once_sorted() {
+        let configured = ["keys/b.pub", "https://example.test/a.pub", "keys/b.pub"];
+        let keys = Keys {
+            entries: configured
+                .iter()
+                .map(|entry| {
+                    (
+                        entry.to_string(),
+                        key(entry.rsplit('/').next().unwrap_or(entry)),
+                    )
+                })
+                .collect(),
+        };
+        let entries: Vec<&str> = keys.entries().iter().map(|(e, _)| e.as_str()).collect();
+        assert_eq!(entries, configured);
+        let installed: Vec<(&str, &str)> = keys
+            .installed()
+            .map(|(entry, key)| (entry, key.name.as_str()))
+            .collect();
+        assert_eq!(
+            installed,
+            [
+                ("https://example.test/a.pub", "a.pub"),
+                ("keys/b.pub", "b.pub")
+            ]
+        );
+    }
+}
