@@ -1,7 +1,11 @@
 //! Reads Alpine and Wolfi package repositories exactly as apko does.
 //!
-//! Not for: the image configuration (`config`) or installing files into a root filesystem
-//! (`build`). Reproduces reference/apko-format.md §4 and §5.
+//! [`source`] gathers an apko configuration's package sources (keyring, verified indexes, the
+//! base image's package list, package fetching through the cache) once, for both the locker and
+//! the builder, and resolves and unifies over them.
+//!
+//! Not for: the image configuration model (`config`, which this module reads) or installing files
+//! into a root filesystem (`build`). Reproduces reference/apko-format.md §4 and §5.
 
 pub mod archive;
 pub mod constraint;
@@ -13,6 +17,8 @@ pub mod pkginfo;
 pub mod repository;
 pub mod signed;
 pub mod solver;
+pub mod source;
+pub mod unify;
 pub mod version;
 pub mod writer;
 

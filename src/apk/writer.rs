@@ -15,19 +15,20 @@
 //! reference/apko-format.md §5.1–5.2 and §5.5 and melange's output.
 
 mod example;
+mod key;
 mod repository;
 mod synthetic;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
 
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
 use sha1::Digest as _;
 
 use super::archive::{CHECKSUM_RECORD, SignatureAlgorithm};
 use super::package::Package;
 use crate::codec::tar::{self, EntryType, Header, PaxRecords, Timestamp};
+
+pub use key::SigningKey;
 
 pub use example::{example_packages, example_repository};
 pub use repository::{
@@ -105,58 +106,6 @@ pub enum Error {
         /// The path involved.
         path: PathBuf,
     },
-}
-
-/// An RSA private key with the file name its public half is published under.
-pub struct SigningKey {
-    name: String,
-    key: rsa::PrivateKey,
-}
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SigningKey {
-    /// Reads a PEM private key (`RSA PRIVATE KEY` or `PRIVATE KEY`); `name` is the public key's
-    /// file name, e.g. `receipts-test.rsa.pub`.
-    pub fn from_pem(name: &str, pem: &str) -> Result<Self, Error> {
-        let key = rsa::PrivateKey::from_pkcs1_pem(pem.trim())
-            .or_else(|_| rsa::PrivateKey::from_pkcs8_pem(pem.trim()))
-            .map_err(|source| Error::Key {
-                key: name.to_owned(),
-                source,
-            })?;
-        Ok(SigningKey {
-            name: name.to_owned(),
-            key,
-        })
-    }
-
-    /// The public key's file name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The public half.
-    pub fn public_key(&self) -> rsa::PublicKey {
-        self.key.to_public_key()
-    }
-
-    /// RSA PKCS#1 v1.5 signature over the hash of `data` (deterministic).
-    pub fn sign(&self, algorithm: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>, Error> {
-        let (scheme, digest) = algorithm.scheme_and_digest(data);
-        self.key
-            .sign(scheme, &digest)
-            .map_err(|source| Error::Sign {
-                key: self.name.clone(),
-                source,
-            })
-    }
 }
 
 /// What a data tar entry is.

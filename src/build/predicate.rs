@@ -30,12 +30,11 @@
 //! resolution, which gives the same image when the sorted order is also the solver's order for
 //! the pinned world (every package after its dependencies and its `install_if` triggers).
 //!
-//! Not for: building ([`super::pipeline`]), resolving and unifying ([`crate::lock`]).
+//! Not for: building ([`super::pipeline`]), resolving and unifying ([`crate::apk::source`]).
 
 use crate::apk::constraint::{Constraint, Operator};
 use crate::build::image::{GoTime, SourceDate, time::Pinning};
 use crate::config::{Architecture, ImageConfiguration};
-use crate::lock;
 
 use super::pipeline::{self, Built, Packages, Progress, Request};
 
@@ -46,8 +45,7 @@ use super::pipeline::{self, Built, Packages, Progress, Request};
 #[error(
     "the lock file installs different packages or a different order on {first} and {other} \
      (first difference at position {position}: {first_entry} vs {other_entry}); one \
-     image-configuration predicate holds one order: build and attest each architecture on its \
-     own (--arch)"
+     image-configuration predicate holds one order"
 )]
 pub struct OrderMismatch {
     /// The first architecture.
@@ -86,7 +84,7 @@ pub fn rebuild_path(predicate: &ImageConfiguration) -> Packages {
 pub fn rebuild(
     name: &str,
     predicate: &ImageConfiguration,
-    settings: lock::Settings,
+    settings: pipeline::Settings,
     temp_dir: Option<std::path::PathBuf>,
     published_created: Option<GoTime>,
     reproduces: &dyn Fn(&Built) -> bool,

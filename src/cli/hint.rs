@@ -13,7 +13,7 @@
 
 use std::error::Error;
 
-use crate::apk::{keyring, repository, signed, solver};
+use crate::apk::{keyring, repository, signed, solver, source};
 use crate::attest::key;
 use crate::config;
 use crate::lock;
@@ -60,6 +60,16 @@ fn one(error: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(error) = downcast::<lock::Error>(error) {
         return lock_hint(error);
+    }
+    if let Some(error) = downcast::<crate::build::pipeline::Error>(error) {
+        return build_hint(error);
+    }
+    if downcast::<crate::build::predicate::OrderMismatch>(error).is_some() {
+        return Some(
+            "build and attest each architecture on its own (--arch ARCH): each then has one \
+             install order"
+                .into(),
+        );
     }
     if let Some(error) = downcast::<config::Error>(error) {
         return config_hint(error);
@@ -239,7 +249,14 @@ fn image_hint(error: &crate::attest::verify::image::Error) -> Option<String> {
 
 fn lock_hint(error: &lock::Error) -> Option<String> {
     match error {
-        lock::Error::Resolve { arch, source } => Some(match source.as_ref() {
+        lock::Error::Source(inner) => source_hint(inner),
+        _ => None,
+    }
+}
+
+fn source_hint(error: &source::Error) -> Option<String> {
+    match error {
+        source::Error::Resolve { arch, source } => Some(match source.as_ref() {
             solver::Error::NothingProvides { name, .. } => format!(
                 "check the spelling of {name:?} and that a repository in contents.repositories \
                  carries it for {arch}"
@@ -250,10 +267,22 @@ fn lock_hint(error: &lock::Error) -> Option<String> {
             ),
             _ => "change the package list so that one version of each package can be chosen".into(),
         }),
-        lock::Error::Withdrawn { package, .. } => Some(format!(
+        source::Error::Withdrawn { package, .. } => Some(format!(
             "lock again: the pinned version of {package} is no longer published"
         )),
-        lock::Error::Unify(inner) => for_error(inner),
+        source::Error::Unify(inner) => for_error(inner),
+        _ => None,
+    }
+}
+
+fn build_hint(error: &crate::build::pipeline::Error) -> Option<String> {
+    use crate::build::pipeline::Error;
+    match error {
+        Error::BaseImage { .. } => Some(
+            "apko builds on a base image only from a lock file: this configuration needs \
+             --lockfile FILE (oras-lock CONFIG --lockfile FILE writes one)"
+                .into(),
+        ),
         _ => None,
     }
 }

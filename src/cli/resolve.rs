@@ -1,13 +1,13 @@
 //! Package resolution options shared by `oras-lock` and `cosign-rebuild build`: architectures,
 //! offline use, the download cache and include paths, and their translation into
-//! [`crate::lock::Settings`].
+//! [`crate::apk::source::Settings`].
 //!
-//! Not for: resolving ([`crate::lock`]) or fetching ([`crate::apk::repository`]).
+//! Not for: resolving ([`crate::apk::source`]) or fetching ([`crate::apk::repository`]).
 
 use std::path::PathBuf;
 
 use crate::apk::repository::{self, Network};
-use crate::lock;
+use crate::apk::source;
 
 /// Options of every command that resolves packages.
 #[derive(Debug, Clone, clap::Args)]
@@ -50,8 +50,8 @@ pub const AUDIT_PREFIX: &str = "audit-";
 impl ResolveArgs {
     /// The settings these options describe, relative paths read from the process's working
     /// directory.
-    pub fn settings(&self) -> lock::Settings {
-        lock::Settings {
+    pub fn settings(&self) -> source::Settings {
+        source::Settings {
             working_dir: PathBuf::new(),
             include_paths: self.include_paths.clone(),
             archs: self.archs.clone(),

@@ -89,7 +89,7 @@ impl Loader {
     /// Loads `path` and everything it includes.
     pub fn load(&self, path: impl AsRef<Path>) -> Result<LoadedConfiguration, Error> {
         let name = path.as_ref();
-        let resolved = self.resolve(name, None).ok_or_else(|| Error::NotFound {
+        let resolved = self.find(name).ok_or_else(|| Error::NotFound {
             name: name.to_path_buf(),
         })?;
         let mut files = Vec::new();
@@ -101,6 +101,12 @@ impl Loader {
             checksum,
             files,
         })
+    }
+
+    /// `name` in the working directory, else under the first include path that has it (apko's
+    /// `paths.ResolvePath`): how configuration files and the base image are found.
+    pub fn find(&self, name: &Path) -> Option<PathBuf> {
+        self.resolve(name, None)
     }
 
     fn candidates(&self, name: &Path, including_dir: Option<&Path>) -> Vec<PathBuf> {

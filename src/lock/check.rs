@@ -30,7 +30,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::Error;
-use super::locker::{Locker, Scope};
+use super::Scope;
+use super::locker::Locker;
 use crate::apk::constraint::Constraint;
 use crate::apk::version::Version;
 use crate::config::ImageConfiguration;
@@ -244,6 +245,33 @@ pub fn against_lock_file(locker: &Locker, old: &Lock) -> Result<Drift, Error> {
             new: checksum.to_owned(),
         });
     }
+    settings.extend(keyring_change(locker, old));
+    settings.extend(repositories_change(locker, old)?);
+
+    let mut archs: Vec<String> = Vec::new();
+    for arch in locker.archs() {
+        let apk = arch.to_apk();
+        if !archs.contains(&apk) {
+            archs.push(apk);
+        }
+    }
+    for package in &old.contents.packages {
+        if !archs.contains(&package.architecture) {
+            archs.push(package.architecture.clone());
+        }
+    }
+    let architectures = archs
+        .into_iter()
+        .map(|apk_arch| {
+            let resolution = resolutions.iter().find(|r| r.arch.to_apk() == apk_arch);
+            arch_changes(locker, old, apk_arch, resolution)
+        })
+        .collect();
+    Ok(Drift::new(settings, architectures))
+}
+
+/// The keyring entries or contents a fresh lock file would change, if any.
+fn keyring_change(locker: &Locker, old: &Lock) -> Option<SettingChange> {
     let fresh_keys: Vec<LockKeyring> = locker
         .keys()
         .iter()
@@ -258,13 +286,15 @@ pub fn against_lock_file(locker: &Locker, old: &Lock) -> Result<Drift, Error> {
     sorted_old.sort_by(|a, b| a.name.cmp(&b.name));
     let mut sorted_new = fresh_keys.clone();
     sorted_new.sort_by(|a, b| a.name.cmp(&b.name));
-    if sorted_old != sorted_new {
-        settings.push(SettingChange {
-            setting: Setting::Keyring,
-            old: key_names(&old.contents.keyring),
-            new: key_names(&fresh_keys),
-        });
-    }
+    (sorted_old != sorted_new).then(|| SettingChange {
+        setting: Setting::Keyring,
+        old: key_names(&old.contents.keyring),
+        new: key_names(&fresh_keys),
+    })
+}
+
+/// The repository entries a fresh lock file would change, if any.
+fn repositories_change(locker: &Locker, old: &Lock) -> Result<Option<SettingChange>, Error> {
     let fresh = fresh_repositories(locker)?;
     let locked = [
         &old.contents.build_repositories,
@@ -274,69 +304,63 @@ pub fn against_lock_file(locker: &Locker, old: &Lock) -> Result<Drift, Error> {
     if fresh
         .iter()
         .zip(locked)
-        .any(|(fresh, locked)| fresh != locked)
+        .all(|(fresh, locked)| fresh == locked)
     {
-        let names = |lists: &[&Vec<LockRepository>]| {
-            lists
-                .iter()
-                .flat_map(|list| list.iter().map(|r| r.url.as_str()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let fresh: Vec<&Vec<LockRepository>> = fresh.iter().collect();
-        settings.push(SettingChange {
-            setting: Setting::Repositories,
-            old: names(&locked),
-            new: names(&fresh),
-        });
+        return Ok(None);
     }
-
-    let mut archs: Vec<String> = Vec::new();
-    for arch in locker.archs() {
-        let apk = arch.to_apk();
-        if !archs.contains(&apk) {
-            archs.push(apk);
-        }
-    }
-    for package in &old.contents.packages {
-        if !archs.contains(&package.architecture) {
-            archs.push(package.architecture.clone());
-        }
-    }
-    let mut architectures = Vec::new();
-    for apk_arch in archs {
-        let locked: Vec<Pinned> = old
-            .contents
-            .packages
+    let names = |lists: &[&Vec<LockRepository>]| {
+        lists
             .iter()
-            .filter(|p| p.architecture == apk_arch)
-            .map(|p| Pinned {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                checksum: (!p.checksum.is_empty()).then(|| p.checksum.clone()),
-            })
-            .collect();
-        let mut fresh = Vec::new();
-        if let Some(resolution) = resolutions.iter().find(|r| r.arch.to_apk() == apk_arch) {
-            let base = locker.base_names(&resolution.arch);
-            for resolved in &resolution.packages {
-                let package = resolved.package;
-                if base.is_some_and(|names| names.contains(&package.name)) {
-                    continue;
-                }
-                fresh.push(Pinned {
-                    name: package.name.clone(),
-                    version: package.version.clone(),
-                    checksum: (!package.checksum.is_empty()).then(|| package.checksum_string()),
-                });
+            .flat_map(|list| list.iter().map(|r| r.url.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fresh: Vec<&Vec<LockRepository>> = fresh.iter().collect();
+    Ok(Some(SettingChange {
+        setting: Setting::Repositories,
+        old: names(&locked),
+        new: names(&fresh),
+    }))
+}
+
+/// One architecture's package changes: the lock's packages of `apk_arch` against its fresh
+/// resolution (none when the architecture is no longer locked), base image packages left out.
+fn arch_changes(
+    locker: &Locker,
+    old: &Lock,
+    apk_arch: String,
+    resolution: Option<&crate::apk::source::ArchResolution<'_>>,
+) -> ArchChanges {
+    let locked: Vec<Pinned> = old
+        .contents
+        .packages
+        .iter()
+        .filter(|p| p.architecture == apk_arch)
+        .map(|p| Pinned {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            checksum: (!p.checksum.is_empty()).then(|| p.checksum.clone()),
+        })
+        .collect();
+    let mut fresh = Vec::new();
+    if let Some(resolution) = resolution {
+        let base = locker.base_image_names(&resolution.arch);
+        for resolved in &resolution.packages {
+            let package = resolved.package;
+            if base.is_some_and(|names| names.contains(&package.name)) {
+                continue;
             }
+            fresh.push(Pinned {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                checksum: (!package.checksum.is_empty()).then(|| package.checksum_string()),
+            });
         }
-        architectures.push(ArchChanges {
-            arch: apk_arch,
-            changes: compare(&locked, &fresh),
-        });
     }
-    Ok(Drift::new(settings, architectures))
+    ArchChanges {
+        arch: apk_arch,
+        changes: compare(&locked, &fresh),
+    }
 }
 
 /// The build, runtime and plain repository entries a fresh lock file would hold.

@@ -7,8 +7,9 @@
 //! `ResolveWithBase` (base image packages left out), reference/apko-format.md §3.2–§3.4.
 
 use super::Error;
+use super::Scope;
 use super::fetch::{self, Job};
-use super::locker::{Locker, Scope};
+use super::locker::Locker;
 use crate::apk::archive::Layout;
 use crate::config::lock::{Lock, LockKeyring, LockPackage, LockRepository, RangeAndChecksum};
 
@@ -30,7 +31,7 @@ impl Locker {
         for arch in self.archs() {
             let (Some(resolution), Some(sources)) = (
                 resolutions.iter().find(|r| &r.arch == arch),
-                self.sources(arch),
+                self.arch_sources(arch),
             ) else {
                 continue;
             };
@@ -39,13 +40,8 @@ impl Locker {
                 if sources.base_names.contains(&resolved.package.name) {
                     continue;
                 }
-                let repository = sources
-                    .indexes
-                    .iter()
-                    .find(|indexed| indexed.url == resolved.repository)
-                    .and_then(|indexed| indexed.repository.as_ref());
                 // Only the base image's list has no repository, and its packages were skipped.
-                let Some(repository) = repository else {
+                let Some(repository) = sources.repository(resolved) else {
                     continue;
                 };
                 jobs.push(Job {
@@ -55,7 +51,7 @@ impl Locker {
                     url: &resolved.url,
                 });
             }
-            let layouts = fetch::layouts(self.fetcher(), &jobs)?;
+            let layouts = fetch::layouts(self.sources().fetcher(), &jobs)?;
             for (job, layout) in jobs.iter().zip(&layouts) {
                 lock.contents.packages.push(locked_package(job, layout));
             }

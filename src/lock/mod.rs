@@ -3,12 +3,13 @@
 //! the object an `https://apko.dev/image-configuration` predicate carries), apko's
 //! `apko.lock.json`, the `show-packages` listing, or a drift report against an earlier lock.
 //!
-//! [`Locker::open`] reads the configuration (include paths, checksum), keys, repositories and
-//! every index an architecture needs (through [`crate::apk::repository::Fetcher`], so the
-//! download cache and offline mode apply). From there:
+//! [`Locker::open`] reads the configuration (include paths, checksum) and opens its package
+//! sources ([`crate::apk::source::Sources`]: keys, repositories and every index an architecture
+//! needs, through the download cache, offline when asked). From there:
 //!
 //! * [`Locker::locked_configuration`]: resolution with every architecture known to the solver
-//!   (apko's `ByArch`), then [`unify`] (apko's `LockImageConfiguration`);
+//!   (apko's `ByArch`), then [`unify`] (apko's `LockImageConfiguration`), both in
+//!   [`crate::apk::source`], which the builder shares;
 //! * [`Locker::lock_file`]: each architecture resolved on its own and every package fetched for
 //!   its byte ranges and checksums (apko's `lock` command, `LockCmd`);
 //! * [`Locker::show_packages`] with a [`Template`] (apko's `show-packages`);
@@ -28,8 +29,8 @@
 //! * Where apko iterates Go maps (architectures in `unify` and `show-packages`) the order here
 //!   is sorted.
 //!
-//! Not for: the configuration model or lock file format ([`crate::config`]), choosing packages
-//! ([`crate::apk::solver`]), fetching ([`crate::apk::repository`]), command-line parsing
+//! Not for: the configuration model or lock file format ([`crate::config`]), package sources,
+//! resolving and unifying ([`crate::apk::source`]), command-line parsing
 //! (`cli::oras_lock`). Reproduces reference/apko-format.md §3 (apko `internal/cli/lock.go`,
 //! `internal/cli/show-packages.go`, `pkg/build/lock.go`) and §4.1.
 
@@ -39,32 +40,16 @@ mod locker;
 mod lockfile;
 pub mod output;
 pub mod show;
-mod sources;
-pub mod unify;
 
 use std::path::PathBuf;
 
-use crate::apk::{archive, repository, solver};
+use crate::apk::{archive, repository, source};
 use crate::config;
 
-pub use locker::{ArchResolution, LockedConfiguration, Locker, Scope, Tables};
+pub use crate::apk::source::{ArchResolution, LockedConfiguration, Scope, Settings, Tables};
+pub use crate::apk::unify;
+pub use locker::Locker;
 pub use show::Template;
-
-/// Where and how a configuration is read and its repositories fetched.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Settings {
-    /// The directory relative paths are read from (configuration, keys, local repositories,
-    /// base image), as apko reads them from its working directory. Empty: the process's.
-    pub working_dir: PathBuf,
-    /// Directories searched for the configuration file (and base image) when it is not in the
-    /// working directory (apko's `--include-paths`).
-    pub include_paths: Vec<PathBuf>,
-    /// `--arch` values as given; empty means the configuration's `archs`, or every
-    /// architecture when it has none.
-    pub archs: Vec<String>,
-    /// Download cache and network use.
-    pub fetch: repository::Settings,
-}
 
 /// Why a configuration cannot be locked, shown or checked.
 #[derive(Debug, thiserror::Error)]
@@ -78,120 +63,9 @@ pub enum Error {
         #[source]
         source: config::Error,
     },
-    /// The configuration fails apko's validation (run before resolving).
-    #[error("configuration {config} is not valid")]
-    Invalid {
-        /// The name as given.
-        config: String,
-        /// The rule it breaks.
-        #[source]
-        source: config::Error,
-    },
-    /// The HTTP client or cache cannot be set up.
-    #[error("cannot set up downloads")]
-    Fetcher(#[source] Box<repository::Error>),
-    /// A `contents.keyring` entry cannot be read or is not an RSA public key.
-    #[error("keyring entry {key}")]
-    Key {
-        /// The entry as configured.
-        key: String,
-        /// Why.
-        #[source]
-        source: Box<repository::Error>,
-    },
-    /// A repository line is malformed.
-    #[error("repository {repository}")]
-    Repository {
-        /// The line as configured.
-        repository: String,
-        /// Why.
-        #[source]
-        source: Box<repository::Error>,
-    },
-    /// A repository's index for an architecture cannot be fetched or trusted.
-    #[error("index of repository {repository} for {arch}")]
-    Index {
-        /// The repository as configured.
-        repository: String,
-        /// The APK architecture.
-        arch: String,
-        /// Why.
-        #[source]
-        source: Box<repository::Error>,
-    },
-    /// `contents.baseimage` names a path that is in neither the working directory nor an
-    /// include path.
-    #[error("base image path {path} not found in the working directory or include paths")]
-    BaseImageNotFound {
-        /// The path as configured.
-        path: String,
-    },
-    /// The base image's package list cannot be read.
-    #[error("base image package list {path}", path = path.display())]
-    BaseImageRead {
-        /// The APKINDEX file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The base image's package list is not in APKINDEX format.
-    #[error("base image package list {path}", path = path.display())]
-    BaseImageIndex {
-        /// The APKINDEX file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: crate::apk::index::Error,
-    },
-    /// The base image's package list is not an installed database.
-    #[error("base image package list {path}", path = path.display())]
-    BaseImageInstalled {
-        /// The APKINDEX file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: crate::apk::installed::Error,
-    },
-    /// A pinned package is in none of the repositories any more (withdrawn or never there).
-    #[error(
-        "{package}={version} for {arch} is in none of the repositories searched: {}",
-        repositories.join(", ")
-    )]
-    Withdrawn {
-        /// The package name.
-        package: String,
-        /// The pinned version.
-        version: String,
-        /// The APK architecture.
-        arch: String,
-        /// `<repository>/<arch>` of every index searched.
-        repositories: Vec<String>,
-        /// The solver's report.
-        #[source]
-        source: Box<solver::Error>,
-    },
-    /// The world cannot be resolved for an architecture.
-    #[error("cannot resolve the packages for {arch}")]
-    Resolve {
-        /// The APK architecture.
-        arch: String,
-        /// The solver's report.
-        #[source]
-        source: Box<solver::Error>,
-    },
-    /// An architecture the locker did not open was asked for.
-    #[error("architecture {arch} was not among the architectures resolved")]
-    NotOpened {
-        /// The APK architecture.
-        arch: String,
-    },
-    /// A resolver thread cannot be started.
-    #[error("cannot start a resolver thread")]
-    Thread(#[source] std::io::Error),
-    /// Architectures disagree on a requested package (apko's "consistent version" error).
+    /// Reading keys, indexes or the base image, or resolving, failed.
     #[error(transparent)]
-    Unify(#[from] unify::Error),
+    Source(Box<source::Error>),
     /// A resolved package cannot be fetched.
     #[error("cannot fetch package {url}")]
     Package {
@@ -266,4 +140,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<source::Error> for Error {
+    fn from(error: source::Error) -> Self {
+        Error::Source(Box::new(error))
+    }
 }

@@ -77,6 +77,14 @@ impl Builder {
         let (Some(token), Some(value)) = (line.get(..1), line.get(2..)) else {
             return Err(malformed("expected \"<token>:<value>\""));
         };
+        match token {
+            "F" | "M" | "R" | "a" | "Z" => self.file_line(token, value, line_number),
+            _ => self.package_line(token, value, line_number),
+        }
+    }
+
+    /// A package field (`P:`, `V:`, …); lines apko neither writes nor reads are skipped.
+    fn package_line(&mut self, token: &str, value: &str, line_number: usize) -> Result<(), Error> {
         let number = |field: &'static str| {
             move |source| Error::Number {
                 line: line_number,
@@ -120,6 +128,20 @@ impl Builder {
                         })?;
                 }
             }
+            // apk-tools also writes lines apko neither writes nor reads (q:, f:, …).
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A file line: a directory (`F:`) and its permissions (`M:`), a file (`R:`) and its
+    /// permissions (`a:`) or checksum (`Z:`).
+    fn file_line(&mut self, token: &str, value: &str, line_number: usize) -> Result<(), Error> {
+        let malformed = |what| Error::Line {
+            line: line_number,
+            what,
+        };
+        match token {
             "F" => {
                 self.file = None;
                 if value.is_empty() {
@@ -168,7 +190,7 @@ impl Builder {
                 });
                 self.file = Some(self.files.len() - 1);
             }
-            "a" | "Z" => {
+            _ => {
                 let entry = self
                     .file
                     .and_then(|i| self.files.get_mut(i))
@@ -180,8 +202,6 @@ impl Builder {
                     entry.checksum = Some(value.to_owned());
                 }
             }
-            // apk-tools also writes lines apko neither writes nor reads (q:, f:, …).
-            _ => {}
         }
         Ok(())
     }

@@ -44,6 +44,7 @@ struct Section {
     link: u32,
 }
 
+#[derive(Clone, Copy)]
 struct Decoder {
     wide: bool,
     big_endian: bool,
@@ -87,8 +88,56 @@ impl Decoder {
     }
 }
 
+/// The file header fields `parse` goes on with.
+struct Header {
+    decoder: Decoder,
+    file_type: u16,
+    machine: u16,
+    phoff: u64,
+    shoff: u64,
+    phentsize: usize,
+    phnum: usize,
+    shentsize: usize,
+    shnum: usize,
+    shstrndx: usize,
+}
+
 /// Parses the file behind `read`; `None` wherever Go's `elf.NewFile` or `DynString` fails.
 pub fn parse(read: &ReadAt<'_>) -> Option<ElfInfo> {
+    let mut header = file_header(read)?;
+    let d = header.decoder;
+    let (want_ph, want_sh) = if d.wide { (56, 64) } else { (32, 40) };
+    if header.phnum > 0 && header.phentsize < want_ph {
+        return None;
+    }
+    check_program_headers(read, &header)?;
+    if header.shoff > 0 && header.shnum == 0 {
+        extended_section_count(read, &mut header, want_sh)?;
+    }
+    if header.shnum > 0 && header.shentsize < want_sh {
+        return None;
+    }
+    let sections = section_headers(read, &header)?;
+    if !sections.is_empty() && header.shstrndx != 0 {
+        let shstr = sections.get(header.shstrndx)?;
+        if shstr.kind != SHT_STRTAB {
+            return None;
+        }
+        let names = section_data(read, shstr)?;
+        for s in &sections {
+            string_at(&names, usize::try_from(s.name_index).ok()?)?;
+        }
+    }
+    let sonames = dyn_sonames(read, &d, &sections)?;
+    Some(ElfInfo {
+        file_type: header.file_type,
+        machine: header.machine,
+        sonames,
+    })
+}
+
+/// The identification and file header, checked as `elf.NewFile` checks them.
+fn file_header(read: &ReadAt<'_>) -> Option<Header> {
     let ident = read(0, 16)?;
     if ident.get(..4)? != b"\x7fELF" {
         return None;
@@ -124,28 +173,38 @@ pub fn parse(read: &ReadAt<'_>) -> Option<ElfInfo> {
             36,
         )
     };
-    let phentsize = usize::from(d.u16(&header, rest + 6)?);
-    let phnum = usize::from(d.u16(&header, rest + 8)?);
-    let shentsize = usize::from(d.u16(&header, rest + 10)?);
-    let mut shnum = usize::from(d.u16(&header, rest + 12)?);
-    let mut shstrndx = usize::from(d.u16(&header, rest + 14)?);
+    let parsed = Header {
+        decoder: d,
+        file_type,
+        machine,
+        phoff,
+        shoff,
+        phentsize: usize::from(d.u16(&header, rest + 6)?),
+        phnum: usize::from(d.u16(&header, rest + 8)?),
+        shentsize: usize::from(d.u16(&header, rest + 10)?),
+        shnum: usize::from(d.u16(&header, rest + 12)?),
+        shstrndx: usize::from(d.u16(&header, rest + 14)?),
+    };
     if i64::try_from(shoff).is_err() || i64::try_from(phoff).is_err() {
         return None;
     }
-    if shoff == 0 && shnum != 0 {
+    if shoff == 0 && parsed.shnum != 0 {
         return None;
     }
-    if shnum > 0 && shstrndx >= shnum {
+    if parsed.shnum > 0 && parsed.shstrndx >= parsed.shnum {
         return None;
     }
-    let (want_ph, want_sh) = if wide { (56, 64) } else { (32, 40) };
-    if phnum > 0 && phentsize < want_ph {
-        return None;
-    }
-    let phdata = read(phoff, phnum.checked_mul(phentsize)?)?;
+    Some(parsed)
+}
+
+/// Every program header's offset and size must fit an `int64`.
+fn check_program_headers(read: &ReadAt<'_>, header: &Header) -> Option<()> {
+    let d = header.decoder;
+    let (phnum, phentsize) = (header.phnum, header.phentsize);
+    let phdata = read(header.phoff, phnum.checked_mul(phentsize)?)?;
     for i in 0..phnum {
         let at = i * phentsize;
-        let (off, filesz) = if wide {
+        let (off, filesz) = if d.wide {
             (d.u64(&phdata, at + 8)?, d.u64(&phdata, at + 32)?)
         } else {
             (
@@ -157,39 +216,48 @@ pub fn parse(read: &ReadAt<'_>) -> Option<ElfInfo> {
             return None;
         }
     }
-    if shoff > 0 && shnum == 0 {
-        let first = read(shoff, want_sh)?;
-        let (kind, link, size) = if wide {
-            (d.u32(&first, 4)?, d.u32(&first, 40)?, d.u64(&first, 32)?)
-        } else {
-            (
-                d.u32(&first, 4)?,
-                d.u32(&first, 24)?,
-                u64::from(d.u32(&first, 20)?),
-            )
-        };
-        if kind != 0 {
-            return None;
-        }
-        shnum = usize::try_from(size).ok()?;
-        if shnum < SHN_LORESERVE {
-            return None;
-        }
-        if shstrndx == SHN_XINDEX {
-            shstrndx = usize::try_from(link).ok()?;
-            if shstrndx < SHN_LORESERVE {
-                return None;
-            }
-        }
-    }
-    if shnum > 0 && shentsize < want_sh {
+    Some(())
+}
+
+/// A section count (and string table index) too large for the header, read from the first
+/// section header as ELF extends them.
+fn extended_section_count(read: &ReadAt<'_>, header: &mut Header, want_sh: usize) -> Option<()> {
+    let d = header.decoder;
+    let first = read(header.shoff, want_sh)?;
+    let (kind, link, size) = if d.wide {
+        (d.u32(&first, 4)?, d.u32(&first, 40)?, d.u64(&first, 32)?)
+    } else {
+        (
+            d.u32(&first, 4)?,
+            d.u32(&first, 24)?,
+            u64::from(d.u32(&first, 20)?),
+        )
+    };
+    if kind != 0 {
         return None;
     }
-    let shdata = read(shoff, shnum.checked_mul(shentsize)?)?;
+    header.shnum = usize::try_from(size).ok()?;
+    if header.shnum < SHN_LORESERVE {
+        return None;
+    }
+    if header.shstrndx == SHN_XINDEX {
+        header.shstrndx = usize::try_from(link).ok()?;
+        if header.shstrndx < SHN_LORESERVE {
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// The section headers, each offset and size fitting an `int64`.
+fn section_headers(read: &ReadAt<'_>, header: &Header) -> Option<Vec<Section>> {
+    let d = header.decoder;
+    let (shnum, shentsize) = (header.shnum, header.shentsize);
+    let shdata = read(header.shoff, shnum.checked_mul(shentsize)?)?;
     let mut sections = Vec::with_capacity(shnum);
     for i in 0..shnum {
         let at = i * shentsize;
-        let section = if wide {
+        let section = if d.wide {
             Section {
                 name_index: d.u32(&shdata, at)?,
                 kind: d.u32(&shdata, at + 4)?,
@@ -213,22 +281,7 @@ pub fn parse(read: &ReadAt<'_>) -> Option<ElfInfo> {
         }
         sections.push(section);
     }
-    if !sections.is_empty() && shstrndx != 0 {
-        let shstr = sections.get(shstrndx)?;
-        if shstr.kind != SHT_STRTAB {
-            return None;
-        }
-        let names = section_data(read, shstr)?;
-        for s in &sections {
-            string_at(&names, usize::try_from(s.name_index).ok()?)?;
-        }
-    }
-    let sonames = dyn_sonames(read, &d, &sections)?;
-    Some(ElfInfo {
-        file_type,
-        machine,
-        sonames,
-    })
+    Some(sections)
 }
 
 /// `Section.Data`: zeros for `SHT_NOBITS`; compressed sections are not supported (Go would

@@ -16,7 +16,7 @@ use crate::build::image::{SourceDate, time};
 use crate::build::pipeline::{self, Packages, Progress, Request};
 use crate::cli::registry::RegistryArgs;
 use crate::cli::resolve::ResolveArgs;
-use crate::config::{Loader, Lock};
+use crate::config::Lock;
 use crate::lock::output;
 use crate::oci::{self, Reference, Selector, Store};
 
@@ -180,43 +180,7 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
             output: args.output.clone(),
         });
     }
-    let annotations = annotations(&args.annotations)?;
-    let environment = match &args.source_date_epoch {
-        Some(value) => Some(value.clone()),
-        None => std::env::var_os("SOURCE_DATE_EPOCH").map(|v| v.to_string_lossy().into_owned()),
-    };
-    let source_date = SourceDate::resolve(environment.as_deref(), None)
-        .map_err(|e| Error::SourceDate(Box::new(e)))?;
-    let settings = args.resolve.settings();
-    let configuration = Loader::new()
-        .working_dir(&settings.working_dir)
-        .include_paths(settings.include_paths.iter().cloned())
-        .load(&args.config)
-        .map_err(|source| Error::Config {
-            config: args.config.clone(),
-            source: Box::new(source),
-        })?;
-    let packages = match &args.lockfile {
-        Some(path) => Packages::Locked(Box::new(Lock::read(path).map_err(|source| {
-            Error::LockFile {
-                path: path.clone(),
-                source: Box::new(source),
-            }
-        })?)),
-        None => Packages::Resolve,
-    };
-    let request = Request {
-        name: args.config.clone(),
-        configuration,
-        packages,
-        annotations,
-        source_date,
-        settings,
-        temp_dir: Some(crate::cli::resolve::scratch_area(
-            args.resolve.cache_dir.as_deref(),
-        )),
-        readers: None,
-    };
+    let request = request(args)?;
     progress.step(format_args!("building {}", args.config));
     let built = pipeline::build(&request, &|event| report(&progress, event)).map_err(|source| {
         Error::Build {
@@ -236,11 +200,76 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
         }
         None => None,
     };
+    publish(args, &output, &built, &progress)?;
+    if let Some((path, bytes)) = locked {
+        output::write_atomically(path, &bytes, output::Mode::Regular).map_err(Box::new)?;
+    }
+    progress.finish();
+    let report = match args.format {
+        Report::Text => built.digest().to_string(),
+        Report::Json => json_report(args, &built).to_string(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{report}")
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Stdout)?;
+    Ok(Outcome::Done)
+}
+
+/// The library request the options describe: annotations, the source date (the option, else
+/// `SOURCE_DATE_EPOCH`), the configuration loaded, the lock file read.
+fn request(args: &BuildArgs) -> Result<Request, Error> {
+    let annotations = annotations(&args.annotations)?;
+    let environment = match &args.source_date_epoch {
+        Some(value) => Some(value.clone()),
+        None => std::env::var_os("SOURCE_DATE_EPOCH").map(|v| v.to_string_lossy().into_owned()),
+    };
+    let source_date = SourceDate::resolve(environment.as_deref(), None)
+        .map_err(|e| Error::SourceDate(Box::new(e)))?;
+    let settings = args.resolve.settings();
+    let configuration = settings
+        .loader()
+        .load(&args.config)
+        .map_err(|source| Error::Config {
+            config: args.config.clone(),
+            source: Box::new(source),
+        })?;
+    let packages = match &args.lockfile {
+        Some(path) => Packages::Locked(Box::new(Lock::read(path).map_err(|source| {
+            Error::LockFile {
+                path: path.clone(),
+                source: Box::new(source),
+            }
+        })?)),
+        None => Packages::Resolve,
+    };
+    Ok(Request {
+        name: args.config.clone(),
+        configuration,
+        packages,
+        annotations,
+        source_date,
+        settings,
+        temp_dir: Some(crate::cli::resolve::scratch_area(
+            args.resolve.cache_dir.as_deref(),
+        )),
+        readers: None,
+    })
+}
+
+/// Writes the built image to `output`: an untagged layout as apko writes it, a tag into a
+/// layout, or a push.
+fn publish(
+    args: &BuildArgs,
+    output: &Reference,
+    built: &pipeline::Built,
+    progress: &crate::cli::progress::Progress,
+) -> Result<(), Error> {
     let store_error = |source| Error::Store {
         output: args.output.clone(),
         source: Box::new(source),
     };
-    match &output {
+    match output {
         Reference::Local(local) if *local.selector() == Selector::Default => {
             built
                 .write_layout(local.dir())
@@ -255,32 +284,20 @@ pub fn run(args: &BuildArgs, quiet: bool) -> Result<Outcome, Error> {
                     output: args.output.clone(),
                 });
             };
-            let store = Store::create(&output, &args.registry.settings()).map_err(store_error)?;
+            let store = Store::create(output, &args.registry.settings()).map_err(store_error)?;
             store
                 .publish(&built.image_set(), Some(tag))
                 .map_err(store_error)?;
         }
         Reference::Remote(remote) => {
-            let store = Store::create(&output, &args.registry.settings()).map_err(store_error)?;
+            let store = Store::create(output, &args.registry.settings()).map_err(store_error)?;
             progress.step(format_args!("pushing to {}", store.name()));
             store
                 .publish(&built.image_set(), remote.tag())
                 .map_err(store_error)?;
         }
     }
-    if let Some((path, bytes)) = locked {
-        output::write_atomically(path, &bytes, output::Mode::Regular).map_err(Box::new)?;
-    }
-    progress.finish();
-    let report = match args.format {
-        Report::Text => built.digest().to_string(),
-        Report::Json => json_report(args, &built).to_string(),
-    };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{report}")
-        .and_then(|()| stdout.flush())
-        .map_err(Error::Stdout)?;
-    Ok(Outcome::Done)
+    Ok(())
 }
 
 /// The `--format json` report.

@@ -5,7 +5,7 @@
 //! Takes the requested packages and, per architecture, the resolved names, versions and provided
 //! names; returns [`Unified`] or [`Error::Inconsistent`] with apko's message. Pure.
 //!
-//! Not for: resolving (`apk::solver`, which also applies apko's `ByArch` disqualification) or
+//! Not for: resolving ([`super::solver`], which also applies apko's `ByArch` disqualification) or
 //! writing the configuration ([`crate::config::merge`]). Reproduces apko `pkg/build/lock.go`
 //! `unify` (reference/apko-format.md §3.6 step 3), including two of its quirks: the provided
 //! names consulted for "missing" requests are those of the first architecture, narrowed only for

@@ -1,0 +1,91 @@
+//! Fetching an architecture's packages (through the download cache) and reading them into a
+//! spool, several at once, in install order.
+//!
+//! Not for: which packages (`plan`) or the package format ([`crate::apk::archive`], read
+//! through [`PackageSource::read_apk`]: every file's SHA-1 and the `datahash` verified).
+
+use std::path::Path;
+
+use super::Error;
+use super::plan::{Job, Origin};
+use crate::apk::archive::Limits;
+use crate::apk::repository::{Fetcher, PackageFile};
+use crate::build::fs::Spool;
+use crate::build::rootfs::PackageSource;
+
+/// Where package files are opened: the fetcher (its cache and network settings) and the
+/// directory a lock file's relative URLs are read from.
+pub(super) struct Fetch<'a> {
+    pub fetcher: &'a Fetcher,
+    pub working_dir: &'a Path,
+}
+
+impl Fetch<'_> {
+    /// The file of `job`'s package, checked against the checksum its plan carries.
+    fn open(&self, job: &Job) -> Result<PackageFile, Error> {
+        let fetched = match &job.origin {
+            Origin::LockUrl => {
+                self.fetcher
+                    .open_package_url(&job.url, self.working_dir, &job.package)
+            }
+            Origin::Repository {
+                repository,
+                apk_arch,
+            } => self
+                .fetcher
+                .open_package(repository, apk_arch, &job.package),
+            Origin::BaseImage => {
+                return Err(Error::BasePackage {
+                    package: job.package.name.clone(),
+                    url: job.url.clone(),
+                });
+            }
+        };
+        fetched.map_err(|source| Error::Fetch {
+            package: job.package.name.clone(),
+            url: job.url.clone(),
+            source: Box::new(source),
+        })
+    }
+}
+
+/// Fewest and most package readers: reading is decompression and hashing, so about one per
+/// core, at least two to overlap a fetch with a read.
+const FEWEST_READERS: usize = 2;
+const MOST_READERS: usize = 8;
+
+/// Fetches and reads `jobs` in parallel (each reader its own spool), in job order; the first
+/// failure in job order is returned.
+pub(super) fn read_all(
+    jobs: &[Job],
+    fetch: &Fetch<'_>,
+    temp_dir: &Path,
+    readers: Option<usize>,
+) -> Result<Vec<PackageSource>, Error> {
+    let workers = readers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(FEWEST_READERS, usize::from)
+            .clamp(FEWEST_READERS, MOST_READERS)
+    });
+    crate::parallel::try_map(
+        jobs,
+        workers,
+        || Spool::new_in(temp_dir).map_err(Error::Spool),
+        |spool, job| read(spool, job, fetch),
+    )
+}
+
+fn read(spool: &Spool, job: &Job, fetch: &Fetch<'_>) -> Result<PackageSource, Error> {
+    let name = &job.package.name;
+    let file = fetch.open(job)?;
+    // Streamed from the file: memory per reader does not grow with the package.
+    let (source, _) =
+        PackageSource::read_apk(spool, file, name, Limits::default()).map_err(|source| {
+            Error::Package {
+                package: name.clone(),
+                url: job.url.clone(),
+                source: Box::new(source),
+            }
+        })?;
+    Ok(source)
+}
