@@ -15,7 +15,7 @@ use super::pipeline::{image, setup};
 use crate::support::attest::{describe, peers};
 
 /// Whether any attestation (referrer fallback index or `.att` manifest) reached the image.
-fn attached(image: &str) -> bool {
+pub(super) fn attached(image: &str) -> bool {
     let store = Store::open(&Reference::parse(image).unwrap(), &Default::default()).unwrap();
     [
         format!("sha256-{FIXTURE_DIGEST_HEX}"),

@@ -6,7 +6,8 @@
 //! answers with the bundle's `TransparencyLogEntry`: the inclusion proof and a C2SP checkpoint
 //! signed with an Ed25519 key (origin and signer name = the log's host, key ID =
 //! SHA-256(name || "\n" || 0x01 || key), as the public v2 logs sign), and no integrated time or
-//! SET. The same entry twice is a 409. Test infrastructure only.
+//! SET. The same entry twice is a 409; [`RekorV2::fail_next`] makes the next POST answer a
+//! chosen status. Test infrastructure only.
 
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +59,7 @@ impl LogKey {
 #[derive(Default)]
 struct Log {
     leaves: Vec<[u8; 32]>,
+    fail_next: Option<u16>,
 }
 
 /// A running Rekor v2 log.
@@ -96,6 +98,11 @@ impl RekorV2 {
     pub fn size(&self) -> usize {
         self.log.lock().unwrap().leaves.len()
     }
+
+    /// The next POST is answered with `status` and nothing is logged.
+    pub fn fail_next(&self, status: u16) {
+        self.log.lock().unwrap().fail_next = Some(status);
+    }
 }
 
 /// The verifier's key: from its certificate or its PKIX public key.
@@ -125,6 +132,9 @@ fn verifier_key(verifier: &Value) -> Option<(PublicKey, Value)> {
 fn handle(request: &Request, log: &Mutex<Log>, key: &LogKey) -> Response {
     if request.method != "POST" || request.target != "/api/v2/log/entries" {
         return Response::error(404, "not found");
+    }
+    if let Some(status) = log.lock().unwrap().fail_next.take() {
+        return Response::error(status, "injected failure");
     }
     let Ok(proposed) = serde_json::from_slice::<Value>(&request.body) else {
         return Response::error(400, "not JSON");
