@@ -43,13 +43,21 @@ fn without_service_flags_attest_takes_the_signing_config_from_tuf() {
     let env = tuf_env(&mirror, cache.path(), &root);
     let token = setup.sigstore.token();
     let key = setup.key_path.display().to_string();
-    for (name, signer) in [
-        ("keyless", ["--identity-token", &token]),
-        ("key", ["--key", &key]),
-    ] {
+    // Keyless as in CI: no flag at all, the token from the environment.
+    let keyless_env: Vec<(&str, &str)> = env
+        .iter()
+        .copied()
+        .chain([("SIGSTORE_ID_TOKEN", token.as_str())])
+        .collect();
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Vec<&str>, Env); 2] = [
+        ("keyless", vec![], &keyless_env),
+        ("key", vec!["--key", &key], &env),
+    ];
+    for (name, signer, env) in cases {
         let image = image(setup.dir.path(), name);
         let before = setup.sigstore.rekor_v2.size();
-        let output = setup.attest(&image, &signer, &env);
+        let output = setup.attest(&image, &signer, env);
         assert!(output.status.success(), "{name}: {}", describe(&output));
         assert_eq!(setup.sigstore.rekor_v2.size(), before + 1, "{name}");
         let verified = if name == "keyless" {
