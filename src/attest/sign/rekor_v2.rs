@@ -1,8 +1,9 @@
 //! Logging a signed envelope in a Rekor v2 transparency log (rekor-tiles), as sigstore-python
-//! and sigstore-go do when the signing config names a v2 log: Rekor v2 has no `dsse` entry
-//! for clients, so the envelope is logged as a `hashedrekord` 0.0.2 entry whose digest is the
+//! and sigstore-go do when the signing config names a v2 log: the v2 specification takes a DSSE
+//! envelope only as a `hashedrekord` 0.0.2 entry whose digest is the
 //! hash of the DSSE pre-authentication encoding and whose signature is the envelope's
-//! (rekor-v2-spec §6.1.4; sigstore-python `RekorV2Client._build_dsse_request`), posted to
+//! (rekor-v2-spec §6.1.4; sigstore-python `RekorV2Client._build_dsse_request`; sigstore-go
+//! `pkg/sign/transparency.go` since its #627, which had sent `dsse` 0.0.2 before), posted to
 //! `/api/v2/log/entries`. The log answers with the bundle's `TransparencyLogEntry` itself: an
 //! inclusion proof and a signed checkpoint, and no integrated time or SET, so a verifier needs
 //! a signed timestamp from a TSA beside it.
@@ -10,6 +11,8 @@
 //! The answer is checked before it is used, as for v1 ([`super::rekor`]): the logged body must
 //! record our digest, signature, signer and key scheme, and the inclusion proof must lead from
 //! the body to the root it names. The checkpoint signature is the verifier's business.
+//! Ed25519 keys are refused: their signatures are not over a digest (sigstore-go requires
+//! Ed25519ph for Rekor v2).
 //!
 //! Not for: Rekor v1 ([`super::rekor`]), verifying log evidence (`attest::verify`).
 
@@ -69,6 +72,15 @@ pub fn log_envelope(
     let [signed] = envelope.signatures.as_slice() else {
         return Err(answer_error("the envelope must hold one signature".into()));
     };
+    if matches!(key, PublicKey::Ed25519(_)) {
+        // A hashedrekord entry is verified over a digest; a pure Ed25519 signature over the
+        // PAE cannot be (sigstore-go requires Ed25519ph for Rekor v2).
+        return Err(Error::Unsupported {
+            url,
+            reason: "an Ed25519 signature is not over a digest, which hashedrekord entries \
+                     need; name a Rekor v1 log with --rekor-url",
+        });
+    }
     let (_, digest) = pae_digest(envelope, key);
     let details = key_details::default_scheme(key).name;
     let verifier_json = match verifier {
@@ -231,5 +243,22 @@ mod tests {
         }
         let refused = check(&bad_proof, &envelope, &key, &der).unwrap_err();
         assert!(refused.contains("inclusion"), "{refused}");
+    }
+
+    #[test]
+    fn ed25519_signatures_are_refused_before_anything_is_sent() {
+        let private = PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+        let key = private.public_key();
+        let der = key.to_der().unwrap();
+        let envelope = Envelope::sign("text/plain", b"hello".to_vec(), &private).unwrap();
+        // Nothing listens on port 9: a refusal that needed the network would say so instead.
+        let refused = log_envelope(
+            "http://127.0.0.1:9",
+            &envelope,
+            &key,
+            Verifier::PublicKey(&der),
+        )
+        .unwrap_err();
+        assert!(matches!(refused, Error::Unsupported { .. }), "{refused}");
     }
 }
