@@ -223,6 +223,16 @@ impl Bundle {
     }
 }
 
+impl TransparencyLogEntry {
+    /// Parses one protojson `TransparencyLogEntry` (what a Rekor v2 log answers an upload
+    /// with), as a bundle's `tlogEntries` item is read.
+    pub fn from_json(json: &[u8]) -> Result<Self, Error> {
+        let wire: wire::TransparencyLogEntry =
+            serde_json::from_slice(json).map_err(|source| Error::Json { source })?;
+        tlog_entry_from_wire(0, wire)
+    }
+}
+
 fn bytes(field: &str, text: &str) -> Result<Vec<u8>, Error> {
     // Go's base64 decoder, under protojson, skips line breaks (real bundles made with
     // `base64` wrapping at 76 columns exist: conformance `rekor2-timestamp-with-incorrect-time`).

@@ -206,6 +206,16 @@ impl Client {
         Client::new(&mirror, root, cache)
     }
 
+    /// The mirror [`Client::from_env`] would use, for naming it when it cannot be used
+    /// (an unreadable `remote.json` counts as absent).
+    pub fn mirror_from_env() -> String {
+        std::env::var(ENV_TUF_MIRROR)
+            .ok()
+            .filter(|m| !m.is_empty())
+            .or_else(|| Cache::new(cache::default_dir()).remote().ok().flatten())
+            .unwrap_or_else(|| DEFAULT_MIRROR.to_owned())
+    }
+
     /// The mirror's URL.
     pub fn mirror(&self) -> &str {
         &self.mirror

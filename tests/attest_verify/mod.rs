@@ -9,6 +9,8 @@ mod multiarch;
 mod oci;
 mod pipeline;
 mod pipeline_failures;
+mod pipeline_tuf;
+mod pipeline_v2;
 pub mod pki;
 mod private;
 mod roundtrip;

@@ -15,7 +15,7 @@ use super::pipeline::{image, setup};
 use crate::support::attest::{describe, peers};
 
 /// Whether any attestation (referrer fallback index or `.att` manifest) reached the image.
-fn attached(image: &str) -> bool {
+pub(super) fn attached(image: &str) -> bool {
     let store = Store::open(&Reference::parse(image).unwrap(), &Default::default()).unwrap();
     [
         format!("sha256-{FIXTURE_DIGEST_HEX}"),
@@ -112,9 +112,14 @@ fn refusing_services_are_named_and_nothing_is_attached() {
             assert!(!attached(&image), "{name}: something was attached");
         }
     }
-    // Keyless without a Fulcio URL: say which flags provide one.
+    // Keyless with a service flag but no Fulcio URL: say which flags provide one.
     let image = image(setup.dir.path(), "nofulcio");
-    let output = setup.attest(&image, &["--identity-token", &token], &[]);
+    let rekor = setup.sigstore.rekor.url();
+    let output = setup.attest(
+        &image,
+        &["--identity-token", &token, "--rekor-url", &rekor],
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr

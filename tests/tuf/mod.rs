@@ -30,15 +30,28 @@ impl Repositories {
     /// Generates the states of `tests/peers/tuf_repo.py`; `None` (loudly) without python-tuf,
     /// a failure under `CI=true`.
     pub fn generate() -> Option<Self> {
+        Self::generate_with(
+            &support::data(TRUSTED_ROOT_A),
+            &support::data(TRUSTED_ROOT_B),
+            &support::data(SIGNING_CONFIG),
+        )
+    }
+
+    /// As [`Repositories::generate`], publishing the given trusted roots and signing config.
+    pub fn generate_with(
+        trusted_root_a: &Path,
+        trusted_root_b: &Path,
+        signing_config: &Path,
+    ) -> Option<Self> {
         let python = python_tuf()?;
         let dir = tempfile::tempdir().unwrap();
         let generated = dir.path().join("generated");
         let output = Command::new(python)
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/tuf_repo.py"))
             .arg(&generated)
-            .arg(support::data(TRUSTED_ROOT_A))
-            .arg(support::data(TRUSTED_ROOT_B))
-            .arg(support::data(SIGNING_CONFIG))
+            .arg(trusted_root_a)
+            .arg(trusted_root_b)
+            .arg(signing_config)
             .output()
             .expect("run tuf_repo.py");
         assert!(

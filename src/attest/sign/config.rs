@@ -1,13 +1,13 @@
 //! The Sigstore signing config (`signing_config.v0.2.json`, protobuf-specs
 //! `SigningConfig`): which Fulcio, Rekor, TSA and OIDC services to sign with, and the choice
 //! among them as cosign v3 / sigstore-go make it (services valid now, the highest API version
-//! this client speaks, the first of each).
+//! this client speaks — Rekor 2 before Rekor 1 —, the first of each).
 //!
 //! [`Endpoints::resolve`] is the one place endpoints are decided: the cosign flags
 //! (`--fulcio-url`, `--rekor-url`, `--timestamp-server-url`) win, the signing config fills in
-//! the rest. The signing config comes from `--signing-config FILE` or, once the TUF client
-//! lands, from the TUF repository's `signing_config.v0.2.json` target; both arrive here as
-//! bytes through [`SigningConfig::from_json`].
+//! the rest. The signing config comes from `--signing-config FILE` or from the TUF
+//! repository's `signing_config.v0.2.json` target; both arrive here as bytes through
+//! [`SigningConfig::from_json`].
 //!
 //! Not for: talking to the services ([`super::rekor`], [`super::fulcio`], [`super::tsa`]),
 //! trusted roots (`attest::verify::trust`).
@@ -153,41 +153,75 @@ pub struct Flags {
     pub tsa: Option<String>,
 }
 
+impl Flags {
+    /// Whether any flag names a service (then cosign's flags, not a signing config, decide).
+    pub fn any(&self) -> bool {
+        self.fulcio.is_some() || self.rekor.is_some() || self.tsa.is_some()
+    }
+}
+
+/// A transparency log and the Rekor API it speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    /// Its base URL.
+    pub url: String,
+    /// Its API: Rekor v1 (`/api/v1/log/entries`, `dsse` entries with a SET) or v2
+    /// (`/api/v2/log/entries`, `hashedrekord` 0.0.2 entries, no SET: a timestamp is needed).
+    pub api: RekorApi,
+}
+
+/// The Rekor API versions this client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RekorApi {
+    /// Rekor v1.
+    V1,
+    /// Rekor v2 (rekor-tiles).
+    V2,
+}
+
 /// The services one signing uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
     /// Fulcio's base URL (keyless only).
     pub fulcio: Option<String>,
-    /// Rekor v1's base URL.
-    pub rekor: Option<String>,
+    /// The transparency log.
+    pub rekor: Option<Log>,
     /// The RFC 3161 endpoint.
     pub tsa: Option<String>,
-    /// Rekor v2 logs the config lists that this client skipped (it speaks v1 only).
-    pub skipped_rekor_v2: Vec<String>,
 }
 
 impl Endpoints {
-    /// The endpoints from the flags, then the signing config (valid at `now`).
+    /// The endpoints from the flags, then the signing config (valid at `now`). `--rekor-url`
+    /// names a Rekor v1 log, as cosign's flag does.
     pub fn resolve(flags: &Flags, config: Option<&SigningConfig>, now: i64) -> Self {
-        let pick = |services: fn(&SigningConfig) -> &[Service]| {
-            config
-                .and_then(|c| select(services(c), &[1], now))
-                .map(|s| s.url.clone())
+        let pick = |services: fn(&SigningConfig) -> &[Service], versions: &[u32]| {
+            config.and_then(|c| select(services(c), versions, now))
         };
-        let skipped_rekor_v2 = config
-            .map(|c| {
-                c.rekor_tlog_urls
-                    .iter()
-                    .filter(|s| s.major_api_version == 2 && s.valid_at(now))
-                    .map(|s| s.url.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let url = |service: Option<&Service>| service.map(|s| s.url.clone());
+        let rekor = match &flags.rekor {
+            Some(url) => Some(Log {
+                url: url.clone(),
+                api: RekorApi::V1,
+            }),
+            None => pick(|c| &c.rekor_tlog_urls, &[1, 2]).map(|s| Log {
+                url: s.url.clone(),
+                api: if s.major_api_version == 2 {
+                    RekorApi::V2
+                } else {
+                    RekorApi::V1
+                },
+            }),
+        };
         Self {
-            fulcio: flags.fulcio.clone().or_else(|| pick(|c| &c.ca_urls)),
-            rekor: flags.rekor.clone().or_else(|| pick(|c| &c.rekor_tlog_urls)),
-            tsa: flags.tsa.clone().or_else(|| pick(|c| &c.tsa_urls)),
-            skipped_rekor_v2,
+            fulcio: flags
+                .fulcio
+                .clone()
+                .or_else(|| url(pick(|c| &c.ca_urls, &[1]))),
+            rekor,
+            tsa: flags
+                .tsa
+                .clone()
+                .or_else(|| url(pick(|c| &c.tsa_urls, &[1]))),
         }
     }
 }
@@ -213,18 +247,26 @@ mod tests {
         let now = 1_800_000_000;
         let endpoints = Endpoints::resolve(&Flags::default(), Some(&config), now);
         assert_eq!(endpoints.fulcio.as_deref(), Some("https://ca"));
-        assert_eq!(endpoints.rekor.as_deref(), Some("https://rekor"));
+        // Rekor v2 is preferred over v1, as sigstore-go's selection prefers the highest.
+        let v2 = Log {
+            url: "https://rekor2".into(),
+            api: RekorApi::V2,
+        };
+        assert_eq!(endpoints.rekor, Some(v2));
         assert_eq!(
             endpoints.tsa.as_deref(),
             Some("https://tsa/api/v1/timestamp")
         );
-        assert_eq!(endpoints.skipped_rekor_v2, ["https://rekor2"]);
         let flags = Flags {
             rekor: Some("http://127.0.0.1:1".into()),
             ..Flags::default()
         };
         let endpoints = Endpoints::resolve(&flags, Some(&config), now);
-        assert_eq!(endpoints.rekor.as_deref(), Some("http://127.0.0.1:1"));
+        let v1 = Log {
+            url: "http://127.0.0.1:1".into(),
+            api: RekorApi::V1,
+        };
+        assert_eq!(endpoints.rekor, Some(v1));
         assert_eq!(Endpoints::resolve(&Flags::default(), None, now).rekor, None);
     }
 

@@ -11,14 +11,16 @@
 //!
 //! Not for: the statement and envelope ([`super::statement`], [`super::dsse`]), storage
 //! ([`super::store`]), verification ([`super::verify`]). Reproduces cosign v3's `attest`
-//! (`cmd/cosign/cli/attest/attest.go`, sigstore-go `pkg/sign`) for Rekor v1 `dsse` entries;
-//! Rekor v2 is not spoken yet.
+//! (`cmd/cosign/cli/attest/attest.go`, sigstore-go `pkg/sign`): Rekor v1 `dsse` entries, or
+//! Rekor v2 `hashedrekord` 0.0.2 entries over the DSSE PAE (with a required timestamp) when the
+//! signing config chooses a v2 log.
 
 pub mod config;
 pub mod fulcio;
 pub mod http;
 pub mod oidc;
 pub mod rekor;
+pub mod rekor_v2;
 pub mod tsa;
 
 use std::collections::BTreeMap;
@@ -29,7 +31,7 @@ use super::statement::Statement;
 use super::store::{self, Evidence, Format, Signed};
 use crate::oci::Digest;
 
-pub use config::{Endpoints, Flags, SigningConfig};
+pub use config::{Endpoints, Flags, Log, RekorApi, SigningConfig};
 
 /// Why an attestation could not be signed; nothing was attached.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,15 @@ pub enum Error {
         service: &'static str,
         /// Which flags provide it.
         remedy: &'static str,
+    },
+    /// Rekor v2 entries carry no SET, which the legacy `.att` annotations need.
+    #[error(
+        "the Rekor v2 log {url} cannot back a legacy attestation (its entries have no SET): \
+         use the bundle format, or name a Rekor v1 log with --rekor-url"
+    )]
+    LegacyWithRekorV2 {
+        /// The log.
+        url: String,
     },
     /// The identity token is missing or unusable.
     #[error(transparent)]
@@ -91,6 +102,7 @@ pub fn attestation(
     plan: &Plan,
 ) -> Result<Signed, Error> {
     let endpoints = &plan.endpoints;
+    check_plan(plan, matches!(signer, Signer::Keyless(_)))?;
     let (key, certificate) = match signer {
         Signer::Key(key) => (key.clone(), None),
         Signer::Keyless(token) => {
@@ -103,13 +115,6 @@ pub fn attestation(
             (key, Some(issued))
         }
     };
-    if certificate.is_some() && !plan.tlog_upload && endpoints.tsa.is_none() {
-        // A short-lived certificate needs a time it was valid at: a log entry or a timestamp.
-        return Err(Error::NoEndpoint {
-            service: "a transparency log or a timestamp authority",
-            remedy: "keyless signing with --tlog-upload=false needs --timestamp-server-url",
-        });
-    }
     let signed = Signed::sign(statement, subject, &key)?;
     let public = key.public_key();
     let mut evidence = Evidence::default();
@@ -126,22 +131,38 @@ pub fn attestation(
         }
         None => public.to_pem().map_err(Error::Key)?,
     };
-    if plan.tlog_upload {
-        let rekor = endpoints.rekor.as_deref().ok_or(Error::NoEndpoint {
-            service: "Rekor",
-            remedy: "pass --rekor-url or --signing-config, or --tlog-upload=false to sign \
-                     without a transparency log",
-        })?;
-        let logged = rekor::log_envelope(
-            rekor,
-            signed.envelope(),
-            signed.envelope_json(),
-            &verifier_pem,
-        )?;
-        evidence.tlog_entries.push(logged.entry);
-        evidence
-            .annotations
-            .insert(names::REKOR_BUNDLE_ANNOTATION.to_owned(), logged.annotation);
+    match endpoints.rekor.as_ref().filter(|_| plan.tlog_upload) {
+        Some(Log {
+            url,
+            api: RekorApi::V1,
+        }) => {
+            let logged = rekor::log_envelope(
+                url,
+                signed.envelope(),
+                signed.envelope_json(),
+                &verifier_pem,
+            )?;
+            evidence.tlog_entries.push(logged.entry);
+            evidence
+                .annotations
+                .insert(names::REKOR_BUNDLE_ANNOTATION.to_owned(), logged.annotation);
+        }
+        Some(Log {
+            url,
+            api: RekorApi::V2,
+        }) => {
+            let public_der;
+            let verifier = match &evidence.certificate {
+                Some(leaf) => rekor_v2::Verifier::Certificate(leaf),
+                None => {
+                    public_der = public.to_der().map_err(Error::Key)?;
+                    rekor_v2::Verifier::PublicKey(&public_der)
+                }
+            };
+            let entry = rekor_v2::log_envelope(url, signed.envelope(), &public, verifier)?;
+            evidence.tlog_entries.push(entry);
+        }
+        None => {}
     }
     if let Some(url) = endpoints.tsa.as_deref() {
         let stamped = match plan.format {
@@ -161,6 +182,39 @@ pub fn attestation(
         evidence.timestamps.push(response);
     }
     Ok(signed.with_evidence(evidence, &public)?)
+}
+
+/// Refuses, before any service is asked, a plan that cannot make verifiable evidence.
+fn check_plan(plan: &Plan, keyless: bool) -> Result<(), Error> {
+    let endpoints = &plan.endpoints;
+    if plan.tlog_upload {
+        let log = endpoints.rekor.as_ref().ok_or(Error::NoEndpoint {
+            service: "Rekor",
+            remedy: "pass --rekor-url or --signing-config, or --tlog-upload=false to sign \
+                     without a transparency log",
+        })?;
+        if log.api == RekorApi::V2 {
+            if matches!(plan.format, Format::Legacy { .. }) {
+                return Err(Error::LegacyWithRekorV2 {
+                    url: log.url.clone(),
+                });
+            }
+            if endpoints.tsa.is_none() {
+                // Rekor v2 entries carry no time; verifiers require a signed timestamp.
+                return Err(Error::NoEndpoint {
+                    service: "a timestamp authority (Rekor v2 entries carry no time)",
+                    remedy: "pass --timestamp-server-url, or a signing config that lists a TSA",
+                });
+            }
+        }
+    } else if keyless && endpoints.tsa.is_none() {
+        // A short-lived certificate needs a time it was valid at: a log entry or a timestamp.
+        return Err(Error::NoEndpoint {
+            service: "a transparency log or a timestamp authority",
+            remedy: "keyless signing with --tlog-upload=false needs --timestamp-server-url",
+        });
+    }
+    Ok(())
 }
 
 /// cosign's `dev.sigstore.cosign/rfc3161timestamp` annotation (`pkg/cosign/bundle/tsa.go`).

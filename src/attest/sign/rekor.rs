@@ -52,6 +52,14 @@ pub enum Error {
         /// The log's message.
         message: String,
     },
+    /// The signature cannot be logged in this log at all.
+    #[error("Rekor at {url} cannot log this signature: {reason}")]
+    Unsupported {
+        /// The log's entries URL.
+        url: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// The answer is not a log entry, or not the entry that was sent.
     #[error("Rekor at {url} answered with an unusable entry: {reason}")]
     Answer {

@@ -1,6 +1,8 @@
 //! `cosign-rebuild attest`: sign a predicate about IMAGE and attach it, as
 //! `cosign attest [--key KEY] --type URI --predicate FILE` does: with a key or keylessly
-//! (Fulcio), logged in Rekor unless `--tlog-upload=false`, timestamped when a TSA is named.
+//! (Fulcio), logged in Rekor (v1, or v2 when the signing config chooses it) unless
+//! `--tlog-upload=false`, timestamped when a TSA is named. The services come from the flags,
+//! `--signing-config`, or else the TUF repository's signing config.
 //!
 //! IMAGE is resolved to its digest first; the statement names that digest and the repository
 //! (or `oci:DIR`). The default storage is cosign v3's bundle referrer;
@@ -14,11 +16,12 @@ use std::path::PathBuf;
 use super::Outcome;
 use super::build::Report;
 use super::keys;
+use crate::attest::sign::SigningConfig;
 use crate::attest::statement::{
     self, APKO_IMAGE_CONFIGURATION, Predicate, Sha256Digest, Statement, SubjectName,
 };
 use crate::attest::store::{self, Format};
-use crate::attest::{key, sign};
+use crate::attest::{key, sign, tuf};
 use crate::cli::registry::RegistryArgs;
 use crate::oci::{Reference, Store, store as oci_store};
 
@@ -108,8 +111,10 @@ pub struct SigningArgs {
     /// config's.
     #[arg(long, value_name = "URL")]
     pub timestamp_server_url: Option<String>,
-    /// A Sigstore signing config (signing_config.v0.2.json) naming the Fulcio, Rekor and TSA
-    /// services to use; the flags above override it.
+    /// A Sigstore signing config (signing_config.v0.2.json) naming the Fulcio, Rekor (v1 or v2)
+    /// and TSA services to use. Without it and without the flags above, the signing config
+    /// comes from Sigstore's TUF repository, as in cosign v3 (TUF_MIRROR, TUF_ROOT; see
+    /// `initialize`); signing with --key and --tlog-upload=false needs no services.
     #[arg(long, value_name = "FILE")]
     pub signing_config: Option<PathBuf>,
 }
@@ -171,6 +176,20 @@ pub enum Error {
     /// The signing config cannot be used.
     #[error(transparent)]
     SigningConfig(#[from] sign::config::Error),
+    /// No service flag and no `--signing-config`, and the TUF repository did not provide one.
+    #[error(
+        "cannot get the signing config ({target}) from the TUF repository {mirror}; name the \
+         services with --signing-config FILE or --rekor-url (and --fulcio-url to sign \
+         keylessly), or sign offline with --key and --tlog-upload=false",
+        target = crate::attest::tuf::SIGNING_CONFIG_TARGET
+    )]
+    Tuf {
+        /// The mirror.
+        mirror: String,
+        /// Why.
+        #[source]
+        source: Box<crate::attest::tuf::Error>,
+    },
     /// Certifying, logging or timestamping failed; nothing was attached.
     #[error("cannot sign the attestation for {image}; nothing was attached")]
     Sign {
@@ -185,7 +204,6 @@ pub enum Error {
     Stdout(#[source] std::io::Error),
 }
 
-/// Runs the command.
 /// Runs the command; `quiet` silences every stderr line but errors.
 pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
     let reference = crate::cli::image::parse(&args.image).map_err(Error::from)?;
@@ -195,31 +213,7 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
     };
     let store = Store::open(&reference, &args.registry.settings()).map_err(resolve_error)?;
     let subject = store.resolve(&reference).map_err(resolve_error)?;
-    let statement_error = |what: &str| {
-        let what = what.to_owned();
-        move |source| Error::Statement { what, source }
-    };
-    let name = match &reference {
-        Reference::Remote(remote) => SubjectName::from_reference(&remote.repository().to_string()),
-        Reference::Local(local) => SubjectName::for_layout(&local.dir().to_string_lossy()),
-    }
-    .map_err(statement_error("cannot name the image in the statement"))?;
-    let predicate_type = statement::predicate_type::from_flag(&args.predicate_type)
-        .map_err(statement_error("invalid --type"))?;
-    let predicate_text = std::fs::read(&args.predicate).map_err(|source| Error::Read {
-        path: args.predicate.clone(),
-        source,
-    })?;
-    let predicate = Predicate::from_json_or_yaml(&predicate_text).map_err(statement_error(
-        &format!("invalid predicate {}", args.predicate.display()),
-    ))?;
-    for pointer in predicate.rounded_integers().iter().filter(|_| !quiet) {
-        eprintln!(
-            "WARNING: predicate number at {pointer} does not fit a float64 and was rounded, as cosign does"
-        );
-    }
-    let digest = Sha256Digest::from_bytes(*subject.digest.as_bytes());
-    let statement = Statement::for_image(&name, &digest, &predicate_type, predicate);
+    let (statement, predicate_type) = statement(args, &reference, &subject.digest, quiet)?;
     let format = if args.new_bundle_format {
         if args.replace && !quiet {
             eprintln!("WARNING: --replace has no effect with the bundle format");
@@ -230,18 +224,15 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
             replace: args.replace,
         }
     };
+    let image = format!("{}@{}", store.name(), subject.digest);
     let signed =
         sign_statement(args, &statement, &subject.digest, format).map_err(|e| match e {
             Signing::Cli(error) => *error,
             Signing::Sign(source) => Error::Sign {
-                image: format!("{}@{}", store.name(), subject.digest),
+                image: image.clone(),
                 source,
             },
         })?;
-    let store_error = |source| Error::Store {
-        image: format!("{}@{}", store.name(), subject.digest),
-        source: Box::new(source),
-    };
     let created = store::referrer::rfc3339_utc(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -249,35 +240,36 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
             .unwrap_or(0),
     );
     let attached =
-        store::attach(&store, &subject, &signed, format, &created).map_err(store_error)?;
-    for replacement in attached.replacements.iter().filter(|_| !quiet) {
-        if replacement.replaced {
+        store::attach(&store, &subject, &signed, format, &created).map_err(|source| {
+            Error::Store {
+                image: image.clone(),
+                source: Box::new(source),
+            }
+        })?;
+    if !quiet {
+        for replacement in &attached.replacements {
+            let verb = if replacement.replaced {
+                "Replacing"
+            } else {
+                "Not replacing"
+            };
             eprintln!(
-                "Replacing attestation predicate: {}",
-                replacement.predicate_type
-            );
-        } else {
-            eprintln!(
-                "Not replacing attestation predicate: {}",
+                "{verb} attestation predicate: {}",
                 replacement.predicate_type
             );
         }
-    }
-    let mut place = match &attached.tag {
-        Some(tag) => format!("tag {tag}"),
-        None => "the referrers API".to_owned(),
-    };
-    if attached.attempts > 1 {
-        place.push_str(&format!(
-            ", after {} attempts among concurrent writers",
-            attached.attempts
-        ));
-    }
-    if !quiet {
+        let mut place = match &attached.tag {
+            Some(tag) => format!("tag {tag}"),
+            None => "the referrers API".to_owned(),
+        };
+        if attached.attempts > 1 {
+            place.push_str(&format!(
+                ", after {} attempts among concurrent writers",
+                attached.attempts
+            ));
+        }
         eprintln!(
-            "Attached {predicate_type} attestation to {}@{} as {} ({place})",
-            store.name(),
-            subject.digest,
+            "Attached {predicate_type} attestation to {image} as {} ({place})",
             attached.manifest.digest
         );
     }
@@ -298,6 +290,42 @@ pub fn run(args: &AttestArgs, quiet: bool) -> Result<Outcome, Error> {
     Ok(Outcome::Done)
 }
 
+/// The in-toto statement about `subject`: the predicate file under `--type`, the subject
+/// named by the repository (or layout); returns it with the predicate type URI.
+fn statement(
+    args: &AttestArgs,
+    reference: &Reference,
+    subject: &crate::oci::Digest,
+    quiet: bool,
+) -> Result<(Statement, String), Error> {
+    let statement_error = |what: &str| {
+        let what = what.to_owned();
+        move |source| Error::Statement { what, source }
+    };
+    let name = match reference {
+        Reference::Remote(remote) => SubjectName::from_reference(&remote.repository().to_string()),
+        Reference::Local(local) => SubjectName::for_layout(&local.dir().to_string_lossy()),
+    }
+    .map_err(statement_error("cannot name the image in the statement"))?;
+    let predicate_type = statement::predicate_type::from_flag(&args.predicate_type)
+        .map_err(statement_error("invalid --type"))?;
+    let predicate_text = std::fs::read(&args.predicate).map_err(|source| Error::Read {
+        path: args.predicate.clone(),
+        source,
+    })?;
+    let predicate = Predicate::from_json_or_yaml(&predicate_text).map_err(statement_error(
+        &format!("invalid predicate {}", args.predicate.display()),
+    ))?;
+    for pointer in predicate.rounded_integers().iter().filter(|_| !quiet) {
+        eprintln!(
+            "WARNING: predicate number at {pointer} does not fit a float64 and was rounded, as cosign does"
+        );
+    }
+    let digest = Sha256Digest::from_bytes(*subject.as_bytes());
+    let statement = Statement::for_image(&name, &digest, &predicate_type, predicate);
+    Ok((statement, predicate_type))
+}
+
 /// A failure before anything is attached: reading the key or config, or a signing service.
 enum Signing {
     Cli(Box<Error>),
@@ -316,22 +344,30 @@ impl From<sign::Error> for Signing {
     }
 }
 
-/// The signing config from `--signing-config`.
-// TODO(tuf): without the flag, fetch `signing_config.v0.2.json` through the TUF client (as
-// cosign v3 does by default) once it lands; until then only the flags and this file name
-// services.
-fn signing_config(args: &SigningArgs) -> Result<Option<sign::SigningConfig>, Error> {
-    let Some(path) = &args.signing_config else {
+/// The signing config: `--signing-config FILE`; else, when no service flag is given and a
+/// service is needed (keyless, or a log upload), the TUF repository's
+/// `signing_config.v0.2.json`, as cosign v3 reads it by default. Signing with a key and
+/// `--tlog-upload=false` needs no service and never reaches TUF.
+fn signing_config(args: &AttestArgs, flags: &sign::Flags) -> Result<Option<SigningConfig>, Error> {
+    if let Some(path) = &args.signing.signing_config {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let origin = path.display().to_string();
+        return Ok(Some(SigningConfig::from_json(&bytes, &origin)?));
+    }
+    let needed = args.key.is_none() || args.signing.tlog_upload;
+    if flags.any() || !needed {
         return Ok(None);
-    };
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
+    }
+    let mirror = tuf::Client::mirror_from_env();
+    let bytes = tuf::signing_config().map_err(|source| Error::Tuf {
+        mirror: mirror.clone(),
+        source: Box::new(source),
     })?;
-    Ok(Some(sign::SigningConfig::from_json(
-        &bytes,
-        &path.display().to_string(),
-    )?))
+    let origin = format!("{mirror}/targets/{}", tuf::SIGNING_CONFIG_TARGET);
+    Ok(Some(SigningConfig::from_json(&bytes, &origin)?))
 }
 
 /// Signs with `--key` or keylessly, logs and timestamps, as the flags and signing config say.
@@ -342,16 +378,13 @@ fn sign_statement(
     format: Format,
 ) -> Result<store::Signed, Signing> {
     let now = crate::attest::verify::now();
-    let config = signing_config(&args.signing)?;
     let flags = sign::Flags {
         fulcio: args.signing.fulcio_url.clone(),
         rekor: args.signing.rekor_url.clone(),
         tsa: args.signing.timestamp_server_url.clone(),
     };
+    let config = signing_config(args, &flags)?;
     let endpoints = sign::Endpoints::resolve(&flags, config.as_ref(), now);
-    for url in &endpoints.skipped_rekor_v2 {
-        eprintln!("WARNING: skipping Rekor v2 log {url}: only Rekor v1 is supported yet");
-    }
     if !args.signing.tlog_upload {
         eprintln!(
             "WARNING: --tlog-upload=false: the attestation is not logged; it verifies only with \

@@ -6,7 +6,9 @@
 //! over the token's subject), and issues a leaf from the private CA of
 //! tests/attest_verify/pki.rs (URI SAN `https://github.com/<job_workflow_ref>`, issuer
 //! extensions, an SCT embedded by the test CT log key) with the chain above it.
-//! [`Fulcio::refuse_next`] makes the next request fail. Test infrastructure only.
+//! [`Fulcio::refuse_next`] makes the next request fail; [`Fulcio::validity_next`] makes the
+//! next certificate valid at other times (for timestamps outside its validity). Test
+//! infrastructure only.
 
 use std::sync::{Arc, Mutex};
 
@@ -107,23 +109,27 @@ fn github_token(request: &Request, key: &Key, issuer: &str) -> Response {
 pub struct Fulcio {
     front: Front,
     refuse: Arc<Mutex<Option<u16>>>,
+    validity: Arc<Mutex<Option<(i64, i64)>>>,
 }
 
 impl Fulcio {
     pub fn start(pki: Arc<Pki>, issuer: Arc<Issuer>) -> Fulcio {
         let refuse: Arc<Mutex<Option<u16>>> = Arc::default();
+        let validity: Arc<Mutex<Option<(i64, i64)>>> = Arc::default();
         let handler: Handler = {
-            let refuse = refuse.clone();
+            let (refuse, validity) = (refuse.clone(), validity.clone());
             Arc::new(move |request: &Request| {
                 if let Some(status) = refuse.lock().unwrap().take() {
                     return Response::error(status, "injected refusal");
                 }
-                signing_cert(request, &pki, &issuer)
+                let validity = validity.lock().unwrap().take();
+                signing_cert(request, &pki, &issuer, validity)
             })
         };
         Fulcio {
             front: Front::start(handler),
             refuse,
+            validity,
         }
     }
 
@@ -133,6 +139,11 @@ impl Fulcio {
 
     pub fn refuse_next(&self, status: u16) {
         *self.refuse.lock().unwrap() = Some(status);
+    }
+
+    /// The next certificate is valid from `now + from` to `now + to` (seconds).
+    pub fn validity_next(&self, from: i64, to: i64) {
+        *self.validity.lock().unwrap() = Some((now() + from, now() + to));
     }
 }
 
@@ -170,7 +181,12 @@ fn verify_jwt(token: &str, issuer: &Issuer) -> Result<Value, String> {
     Ok(claims)
 }
 
-fn signing_cert(request: &Request, pki: &Pki, issuer: &Issuer) -> Response {
+fn signing_cert(
+    request: &Request,
+    pki: &Pki,
+    issuer: &Issuer,
+    validity: Option<(i64, i64)>,
+) -> Response {
     if request.method != "POST" || request.target != "/api/v2/signingCert" {
         return Response::error(404, "not found");
     }
@@ -202,11 +218,14 @@ fn signing_cert(request: &Request, pki: &Pki, issuer: &Issuer) -> Response {
     let Some(workflow) = claims["job_workflow_ref"].as_str() else {
         return Response::error(400, "token has no job_workflow_ref");
     };
-    let spec = LeafSpec {
+    let mut spec = LeafSpec {
         identity: format!("https://github.com/{workflow}"),
         issuer: issuer.url.clone(),
         ..LeafSpec::default()
     };
+    if let Some(validity) = validity {
+        spec.validity = validity;
+    }
     let leaf = pki.certify(&spec, &public.to_der().unwrap());
     let chain = [&leaf, &pki.intermediate, &pki.root]
         .iter()

@@ -2,15 +2,18 @@
 //!
 //! [`Sigstore::start`] runs, each on its own 127.0.0.1 port: an OIDC issuer minting ES256
 //! JWTs and answering GitHub Actions' token requests, a Fulcio v2 `signingCert` CA, a Rekor
-//! v1 entry API over a real RFC 6962 Merkle tree, and an RFC 3161 TSA (`openssl ts -reply`).
+//! v1 entry API over a real RFC 6962 Merkle tree, a Rekor v2 log (`hashedrekord` 0.0.2, C2SP
+//! checkpoints signed with Ed25519), and an RFC 3161 TSA (`openssl ts -reply`).
 //! The CA, CT log and Rekor keys are those of the private PKI in tests/attest_verify/pki.rs.
-//! It describes them in one `trusted_root.json`, one `signing_config.json` (v0.2) and the
-//! sigstore-python client trust config that holds both. Each service can be told to fail its
+//! It describes them in one `trusted_root.json` (both logs), one `signing_config.json` (v0.2,
+//! Rekor v1), one `signing_config_v2.json` (both logs: sigstore-go's choice is the v2 one) and
+//! the sigstore-python client trust config that holds the root and the first config. Each service can be told to fail its
 //! next request, for the error paths.
 
 pub mod front;
 pub mod fulcio;
 pub mod rekor;
+pub mod rekor_v2;
 pub mod tsa;
 
 use std::path::PathBuf;
@@ -24,6 +27,7 @@ use sha2::{Digest as _, Sha256};
 use crate::attest_verify::pki::{Key, Pki};
 pub use fulcio::{Fulcio, Issuer};
 pub use rekor::Rekor;
+pub use rekor_v2::RekorV2;
 pub use tsa::Tsa;
 
 const VALID_FROM: &str = "2020-01-01T00:00:00Z";
@@ -34,6 +38,7 @@ pub struct Sigstore {
     pub issuer: Arc<Issuer>,
     pub fulcio: Fulcio,
     pub rekor: Rekor,
+    pub rekor_v2: RekorV2,
     pub tsa: Tsa,
     pub dir: tempfile::TempDir,
 }
@@ -67,12 +72,14 @@ impl Sigstore {
             der: pki.rekor.der.clone(),
         });
         let rekor = Rekor::start(rekor_key);
+        let rekor_v2 = RekorV2::start();
         let tsa = Tsa::start(&pki, &dir.path().join("tsa"));
         let sigstore = Sigstore {
             pki,
             issuer,
             fulcio,
             rekor,
+            rekor_v2,
             tsa,
             dir,
         };
@@ -84,6 +91,11 @@ impl Sigstore {
         std::fs::write(
             sigstore.signing_config_path(),
             sigstore.signing_config().to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            sigstore.signing_config_v2_path(),
+            sigstore.signing_config_v2().to_string(),
         )
         .unwrap();
         let client = json!({
@@ -100,7 +112,7 @@ impl Sigstore {
         let pki = &self.pki;
         json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            "tlogs": [log(&self.rekor.url(), &pki.rekor)],
+            "tlogs": [log(&self.rekor.url(), &pki.rekor), self.rekor_v2_log()],
             "certificateAuthorities": [{
                 "subject": {"organization": "receipts-test", "commonName": "test intermediate"},
                 "uri": self.fulcio.url(),
@@ -135,6 +147,34 @@ impl Sigstore {
             "rekorTlogConfig": {"selector": "ANY"},
             "tsaConfig": {"selector": "ANY"}
         })
+    }
+
+    /// The Rekor v2 log as the trusted root names it: Ed25519, its C2SP key ID as log ID.
+    fn rekor_v2_log(&self) -> Value {
+        let key = &self.rekor_v2.key;
+        json!({
+            "baseUrl": self.rekor_v2.url(),
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": STANDARD.encode(&key.der),
+                "keyDetails": "PKIX_ED25519",
+                "validFor": {"start": VALID_FROM}
+            },
+            "logId": {"keyId": STANDARD.encode(key.key_id)}
+        })
+    }
+
+    /// A signing config listing the Rekor v2 log before the v1 one, as Sigstore's own do.
+    pub fn signing_config_v2(&self) -> Value {
+        let mut config = self.signing_config();
+        let mut v2 = service(&self.rekor_v2.url());
+        v2["majorApiVersion"] = json!(2);
+        config["rekorTlogUrls"] = json!([v2, service(&self.rekor.url())]);
+        config
+    }
+
+    pub fn signing_config_v2_path(&self) -> PathBuf {
+        self.dir.path().join("signing_config_v2.json")
     }
 
     pub fn trusted_root_path(&self) -> PathBuf {

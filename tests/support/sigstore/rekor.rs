@@ -25,7 +25,7 @@ use crate::attest_verify::pki::Key;
 /// `baseUrl`).
 pub const TREE_ID: u64 = 7_171_717;
 
-fn leaf_hash(data: &[u8]) -> [u8; 32] {
+pub fn leaf_hash(data: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update([0]);
     h.update(data);
