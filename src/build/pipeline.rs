@@ -1010,6 +1010,7 @@ fn read_package(spool: &Spool, job: &Job, fetch: &FetchFn<'_>) -> Result<Package
         url: job.url.clone(),
         source,
     })?;
+    let file = crate::progress::task(crate::progress::Kind::Install, name, file.len()).reader(file);
     // Streamed from the file: memory per reader does not grow with the package.
     let (source, _) =
         PackageSource::read_apk(spool, file, name, Limits::default()).map_err(|source| {
