@@ -150,8 +150,30 @@ impl Drop for Tmux {
 
 const SIZE: &str = r"[0-9]+(\.[0-9]+)? (B|KiB|MiB|GiB)";
 
+/// Whether tmux runs: a missing tmux fails under `CI=true` and is reported loudly elsewhere.
+fn tmux_runs() -> bool {
+    if Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "tmux is not installed: ./scripts/test installs it"
+    );
+    eprintln!(
+        "\n\n*** tmux missing: the terminal progress test did not run; run ./scripts/test ***\n"
+    );
+    false
+}
+
 #[test]
 fn on_a_terminal_bars_show_byte_counts_rates_and_percentages() {
+    if !tmux_runs() {
+        return;
+    }
     let work = tempfile::tempdir().expect("work dir");
     // About a second per package: slow enough to catch the bars while they run.
     let url = serve(example_repo(), 64, Duration::from_millis(60));
