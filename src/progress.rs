@@ -23,7 +23,7 @@
 
 use std::fmt::Display;
 use std::io::{self, BufRead, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 pub mod record;
@@ -107,30 +107,34 @@ pub trait Meter: Send + Sync {
     fn finish(&self);
 }
 
-static REPORTER: RwLock<Option<Arc<dyn Reporter>>> = RwLock::new(None);
+/// Installed reporters, newest last (the one in use), each with its guard's number.
+static REPORTERS: RwLock<Vec<(u64, Arc<dyn Reporter>)>> = RwLock::new(Vec::new());
 /// Whether a reporter is installed: the fast path of [`task`] without one.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+static NEXT_GUARD: AtomicU64 = AtomicU64::new(0);
 
 /// Makes `reporter` receive every task started from now on, until the returned guard is
-/// dropped, which puts back the reporter that was installed before.
+/// dropped, which puts back the reporter that was in use before.
 #[must_use = "the reporter is removed when the guard is dropped"]
 pub fn install(reporter: Arc<dyn Reporter>) -> Installed {
-    let mut slot = REPORTER.write().unwrap_or_else(PoisonError::into_inner);
-    let previous = slot.replace(reporter);
+    let guard = NEXT_GUARD.fetch_add(1, Ordering::Relaxed);
+    let mut reporters = REPORTERS.write().unwrap_or_else(PoisonError::into_inner);
+    reporters.push((guard, reporter));
     INSTALLED.store(true, Ordering::Release);
-    Installed { previous }
+    Installed { guard }
 }
 
-/// Keeps a reporter installed; dropping it restores the previous one (or none).
+/// Keeps a reporter installed; dropping it removes that reporter, whichever order guards are
+/// dropped in (the newest remaining one is then in use, or none).
 pub struct Installed {
-    previous: Option<Arc<dyn Reporter>>,
+    guard: u64,
 }
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        let mut slot = REPORTER.write().unwrap_or_else(PoisonError::into_inner);
-        *slot = self.previous.take();
-        INSTALLED.store(slot.is_some(), Ordering::Release);
+        let mut reporters = REPORTERS.write().unwrap_or_else(PoisonError::into_inner);
+        reporters.retain(|(guard, _)| *guard != self.guard);
+        INSTALLED.store(!reporters.is_empty(), Ordering::Release);
     }
 }
 
@@ -146,10 +150,11 @@ pub fn task(kind: Kind, name: impl Display, total: impl Into<Option<u64>>) -> Ta
     if !INSTALLED.load(Ordering::Acquire) {
         return Task { meter: None };
     }
-    let reporter = REPORTER
+    let reporter = REPORTERS
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+        .last()
+        .map(|(_, reporter)| reporter.clone());
     let meter = reporter.map(|reporter| {
         let total = total.into().filter(|&total| total > 0);
         Arc::new(Ending(reporter.start(kind, &name.to_string(), total)))
@@ -272,8 +277,17 @@ mod tests {
     use super::record::Recorder;
     use super::{Kind, install, task};
 
-    // Other tests in this process may start tasks while the recorder is installed: each test
-    // looks only at the tasks it named.
+    // Other tests in this process may start tasks while a recorder is installed: each test
+    // looks only at the tasks it named. The tests here install reporters of their own, so they
+    // take turns, or one's tasks could land in the other's recorder.
+    static TURNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn turn() -> std::sync::MutexGuard<'static, ()> {
+        TURNS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn named<'a>(
         records: &'a [super::record::Record],
         name: &'a str,
@@ -283,6 +297,7 @@ mod tests {
 
     #[test]
     fn adaptors_count_exactly_the_bytes_through_them_and_the_task_ends_with_its_last_clone() {
+        let _turn = turn();
         let recorder = Recorder::new();
         let installed = install(recorder.clone());
         let content: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
@@ -322,7 +337,8 @@ mod tests {
     }
 
     #[test]
-    fn dropping_a_guard_restores_the_reporter_installed_before_it() {
+    fn dropping_a_guard_removes_its_reporter_and_the_one_before_is_used_again() {
+        let _turn = turn();
         let outer = Recorder::new();
         let outer_guard = install(outer.clone());
         let inner = Recorder::new();
@@ -333,5 +349,20 @@ mod tests {
         let inner_records = inner.records();
         assert_eq!(named(&outer_records, "facade-test-after-inner").count(), 1);
         assert_eq!(named(&inner_records, "facade-test-after-inner").count(), 0);
+
+        // Guards dropped out of order remove their own reporter, not the other's.
+        let first = Recorder::new();
+        let second = Recorder::new();
+        let first_guard = install(first.clone());
+        let second_guard = install(second.clone());
+        drop(first_guard);
+        task(Kind::Push, "facade-test-out-of-order", 1).advance(1);
+        drop(second_guard);
+        task(Kind::Push, "facade-test-after-both", 1).advance(1);
+        let (first, second) = (first.records(), second.records());
+        assert_eq!(named(&second, "facade-test-out-of-order").count(), 1);
+        assert_eq!(named(&first, "facade-test-out-of-order").count(), 0);
+        assert_eq!(named(&first, "facade-test-after-both").count(), 0);
+        assert_eq!(named(&second, "facade-test-after-both").count(), 0);
     }
 }

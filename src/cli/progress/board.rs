@@ -157,7 +157,10 @@ impl Aggregate {
     fn shrink(&self, by: u64) {
         let total = self
             .total
-            .fetch_sub(by, Ordering::AcqRel)
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                Some(t.saturating_sub(by))
+            })
+            .unwrap_or(0)
             .saturating_sub(by);
         if let Some(bar) = &self.bar {
             bar.set_length(total);
