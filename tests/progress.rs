@@ -90,16 +90,16 @@ fn example_config(dir: &Path, url: &str) {
 // ---------------------------------------------------------------------------------------------
 // A real terminal.
 
-/// A tmux server of this test's own (its socket named for the process and the test), killed
-/// when dropped.
+/// A tmux server of this test's own (its socket in the test's directory, so nothing is left
+/// in tmux's shared socket directory), killed when dropped.
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
 }
 
 impl Tmux {
-    fn start(test: &str, dir: &Path, command: &str, env: &[(&str, String)]) -> Tmux {
+    fn start(dir: &Path, command: &str, env: &[(&str, String)]) -> Tmux {
         let tmux = Tmux {
-            socket: format!("receipts-{}-{test}", std::process::id()),
+            socket: dir.join("tmux.socket"),
         };
         let mut new_session = tmux.command();
         new_session.args([
@@ -127,7 +127,10 @@ impl Tmux {
 
     fn command(&self) -> Command {
         let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket, "-f", "/dev/null"]);
+        command
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"]);
         command
     }
 
@@ -187,7 +190,6 @@ fn on_a_terminal_bars_show_byte_counts_rates_and_percentages() {
          {COSIGN_REBUILD} diff {pushed} oci:layout"
     );
     let tmux = Tmux::start(
-        "bars",
         work.path(),
         &command,
         &[("TERM", "xterm-256color".into()), ("NO_COLOR", "1".into())],
