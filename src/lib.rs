@@ -16,6 +16,7 @@
 //! | [`oci`] | shared OCI nouns (digest, descriptor, reference), OCI layout, registry client, Go-compatible JSON |
 //! | [`rebuild`] | the audit: compare (identical, equivalent, different), diff, report |
 //! | [`scratch`] | temporary files and directories: locked, removed on drop and on SIGINT/SIGTERM, swept by a later run after a kill |
+//! | [`progress`] | a facade for byte counts of long work (downloads, installs, compression, pushes, pulls, comparisons): library code starts tasks, the CLI installs the reporter that shows them |
 //! | [`parallel`] | an ordered parallel map for batches of I/O-bound jobs (package fetches and reads) |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
@@ -30,5 +31,6 @@ pub mod config;
 pub mod lock;
 pub mod oci;
 pub mod parallel;
+pub mod progress;
 pub mod rebuild;
 pub mod scratch;

@@ -23,6 +23,7 @@ mod leftovers;
 mod lock;
 mod oci;
 mod plugins;
+mod progress;
 mod readme;
 mod rebuild;
 mod registry_auth;

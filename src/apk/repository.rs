@@ -524,10 +524,16 @@ impl Fetcher {
     fn get(&self, url: &Url) -> Result<Fetched, Error> {
         let response = self.send(self.client()?.get(url.clone()), url)?;
         let etag = cache::etag(response.headers());
+        let task = crate::progress::task(
+            crate::progress::Kind::Download,
+            cache::redact(url),
+            response.content_length(),
+        );
         let bytes = response.bytes().map_err(|source| Error::Request {
             url: cache::redact(url),
             source,
         })?;
+        task.advance(bytes.len() as u64);
         Ok(Fetched {
             bytes: bytes.to_vec(),
             etag,

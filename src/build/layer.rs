@@ -115,6 +115,7 @@ impl BuiltLayer {
 pub struct LayerSink {
     compressor: compress::Writer<BufWriter<File>>,
     path: scratch::Owned,
+    progress: crate::progress::Task,
 }
 
 /// How layer blobs are named in a scratch directory (`layer-<pid>-<random>.tar.gz`), for
@@ -137,6 +138,7 @@ impl LayerSink {
         Ok(LayerSink {
             compressor: compress::Writer::new(BufWriter::with_capacity(FILE_BUFFER, file), options),
             path,
+            progress: crate::progress::task(crate::progress::Kind::Compress, "layer", None),
         })
     }
 
@@ -175,7 +177,9 @@ impl LayerSink {
 
 impl Write for LayerSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.compressor.write(buf)
+        let written = self.compressor.write(buf)?;
+        self.progress.advance(written as u64);
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {

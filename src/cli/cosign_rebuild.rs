@@ -200,7 +200,7 @@ pub fn run(args: Args) -> Result<Outcome, Error> {
         Some(Command::Download(download)) => Ok(download::run(&download)?),
         Some(Command::Verify(verify)) => Ok(verify::run(&verify, args.quiet)?),
         Some(Command::VerifyBundle(bundle)) => Ok(verify::run_bundle(&bundle)?),
-        Some(Command::Diff(diff)) => Ok(diff::run(&diff)?),
+        Some(Command::Diff(diff)) => Ok(diff::run(&diff, args.quiet)?),
         Some(Command::Catalog(command)) => Ok(catalog::run(&command, args.quiet)?),
         Some(Command::Gc(gc)) => Ok(gc::run(&gc, args.quiet)?),
         Some(Command::Shim(shim)) => {

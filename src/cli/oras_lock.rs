@@ -367,6 +367,7 @@ fn lock_configuration(args: &LockArgs, progress: &Progress) -> Result<Outcome, E
     if let Some((path, lock_bytes)) = lock_bytes {
         output::write_atomically(path, &lock_bytes, output::Mode::LockFile)?;
     }
+    progress.finish();
     match &args.output {
         Some(path) => output::write_atomically(path, &bytes, output::Mode::Regular)?,
         None => print(&bytes)?,

@@ -1,20 +1,26 @@
-//! Progress reports on stderr for both binaries: a spinner or byte bar when stderr is a
-//! terminal, one plain line per step otherwise, nothing with `--quiet`.
+//! Progress reports on stderr for both binaries: a spinner for the current step and one byte
+//! bar per kind of work (downloading, installing, compressing, pushing, pulling, comparing) with
+//! counts, rate and a percentage where the total is known, redrawn in place when stderr is a
+//! terminal; plain lines otherwise; nothing with `--quiet`.
 //!
 //! Use: `let progress = Progress::new(args.quiet);`, then `progress.step("resolving …")` before
-//! each phase, `let transfer = progress.bytes("pulling layer", total)` with `transfer.inc(n)`
-//! for byte counts, `progress.warn(…)` for warnings (above any bar; silenced with `--quiet`
-//! like every other line that is not the command's result), and `progress.finish()` (also done on drop). Colour is used only on a
-//! terminal and never when `NO_COLOR` is set (no-color.org). Standard output is never touched:
-//! it carries the commands' data.
+//! each phase, `progress.warn(…)` for warnings (above any bar; silenced with `--quiet` like
+//! every other line that is not the command's result), and `progress.finish()` (also done on
+//! drop). Byte counts come from the library through the [`crate::progress`] facade: while a
+//! `Progress` lives, its reporter ([`board::Board`]) is the installed one. Colour is used only on
+//! a terminal and never when `NO_COLOR` is set (no-color.org). Standard output is never
+//! touched: it carries the commands' data.
 //!
-//! Not for: errors (`cli::report`) or data output.
+//! Not for: errors (`cli::report`), data output, or what is counted (`crate::progress`).
 
 use std::fmt::Display;
 use std::io::IsTerminal as _;
+use std::sync::Arc;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+mod board;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +56,9 @@ impl Style {
 pub struct Progress {
     style: Style,
     spinner: Option<ProgressBar>,
+    board: Option<Arc<board::Board>>,
+    installed: Option<crate::progress::Installed>,
+    finished: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -58,11 +67,18 @@ impl Progress {
         Progress::with_style(Style::detect(quiet))
     }
 
-    /// A reporter with a chosen style.
+    /// A reporter with a chosen style; unless quiet, it receives the library's byte counts
+    /// until it is dropped.
     pub fn with_style(style: Style) -> Progress {
-        let spinner = match style {
-            Style::Bars { color } => {
-                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let multi = match style {
+            Style::Bars { .. } => {
+                Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+            }
+            Style::Quiet | Style::Lines => None,
+        };
+        let spinner = match (style, &multi) {
+            (Style::Bars { color }, Some(multi)) => {
+                let bar = multi.add(ProgressBar::new_spinner());
                 let template = if color {
                     "{spinner:.cyan} {msg}"
                 } else {
@@ -75,9 +91,22 @@ impl Progress {
                 bar.enable_steady_tick(Duration::from_millis(100));
                 Some(bar)
             }
-            Style::Quiet | Style::Lines => None,
+            _ => None,
         };
-        Progress { style, spinner }
+        let board = match style {
+            Style::Quiet => None,
+            Style::Lines | Style::Bars { .. } => Some(Arc::new(board::Board::new(style, multi))),
+        };
+        let installed = board
+            .clone()
+            .map(|board| crate::progress::install(board as Arc<dyn crate::progress::Reporter>));
+        Progress {
+            style,
+            spinner,
+            board,
+            installed,
+            finished: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// The style in use.
@@ -97,49 +126,25 @@ impl Progress {
     /// Prints `warning: …` on stderr above any bar; nothing with `--quiet`.
     pub fn warn(&self, message: impl Display) {
         let line = format!("warning: {message}");
-        match (&self.style, &self.spinner) {
+        match (&self.style, &self.board) {
             (Style::Quiet, _) => {}
-            (_, Some(spinner)) => spinner.suspend(|| eprintln!("{line}")),
+            (_, Some(board)) => board.println(&line),
             (_, None) => eprintln!("{line}"),
         }
     }
 
-    /// Starts counting `total` bytes (0: unknown) for `message`.
-    pub fn bytes(&self, message: impl Display, total: u64) -> Transfer {
-        match self.style {
-            Style::Quiet => Transfer { bar: None },
-            Style::Lines => {
-                if total > 0 {
-                    eprintln!("{message} ({})", indicatif::HumanBytes(total));
-                } else {
-                    eprintln!("{message}");
-                }
-                Transfer { bar: None }
-            }
-            Style::Bars { color } => {
-                let bar = ProgressBar::with_draw_target(
-                    (total > 0).then_some(total),
-                    ProgressDrawTarget::stderr(),
-                );
-                let template = match (total > 0, color) {
-                    (true, true) => {
-                        "{msg} {bar:30.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec} {eta}"
-                    }
-                    (true, false) => "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                    (false, _) => "{msg} {bytes} {bytes_per_sec}",
-                };
-                bar.set_style(
-                    ProgressStyle::with_template(template)
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                bar.set_message(message.to_string());
-                Transfer { bar: Some(bar) }
-            }
-        }
-    }
-
-    /// Clears the spinner. Called on drop as well.
+    /// Sums up every byte count and clears the spinner. Called on drop as well; only the
+    /// first call draws (a later redraw would move over what the command printed since).
     pub fn finish(&self) {
+        if self
+            .finished
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        if let Some(board) = &self.board {
+            board.close();
+        }
         if let Some(spinner) = &self.spinner {
             spinner.finish_and_clear();
         }
@@ -149,27 +154,7 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
-    }
-}
-
-/// A byte count in progress, from [`Progress::bytes`].
-#[derive(Debug)]
-pub struct Transfer {
-    bar: Option<ProgressBar>,
-}
-
-impl Transfer {
-    /// Counts `n` more bytes.
-    pub fn inc(&self, n: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(n);
-        }
-    }
-
-    /// Ends the count and removes the bar.
-    pub fn finish(self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+        // Back to the reporter before this one (none, for a command run once).
+        self.installed.take();
     }
 }

@@ -306,7 +306,12 @@ impl Layout {
                         path: path.clone(),
                         source,
                     })?;
-                    self.write_blob_from(&mut file, digest)?;
+                    let task = crate::progress::task(
+                        crate::progress::Kind::Push,
+                        digest,
+                        blob.descriptor.size,
+                    );
+                    self.write_blob_from(&mut task.reader(&mut file), digest)?;
                 }
             }
         }

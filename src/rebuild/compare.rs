@@ -442,10 +442,15 @@ fn decode(side: Side<'_>, descriptor: &Descriptor) -> Result<Decoded, Error> {
     if side.trusted {
         return Ok(Decoded::Trusted);
     }
+    let task = crate::progress::task(
+        crate::progress::Kind::Compare,
+        descriptor.digest,
+        descriptor.size,
+    );
     match compression(&descriptor.media_type) {
         Some(true) => {
             let result = with_blob(side.store, &descriptor.digest, |reader| {
-                strict::Reader::new(reader).finish()
+                strict::Reader::new(task.reader(reader)).finish()
             })?;
             Ok(match result {
                 Ok(verified) => Decoded::Strict(Digest::from_bytes(verified.digest_sha256)),
@@ -454,7 +459,7 @@ fn decode(side: Side<'_>, descriptor: &Descriptor) -> Result<Decoded, Error> {
         }
         Some(false) => {
             with_blob(side.store, &descriptor.digest, |reader| {
-                std::io::copy(reader, &mut std::io::sink())
+                std::io::copy(&mut task.reader(reader), &mut std::io::sink())
             })?
             .map_err(|source| Error::Read {
                 store: side.store.name(),

@@ -156,7 +156,12 @@ impl Fetcher {
 
 /// Copies a response body into `file`, in pieces.
 fn copy_body(response: &mut reqwest::blocking::Response, file: &mut File) -> std::io::Result<()> {
-    std::io::copy(response, file)?;
+    let task = crate::progress::task(
+        crate::progress::Kind::Download,
+        cache::redact(response.url()),
+        response.content_length(),
+    );
+    std::io::copy(&mut task.reader(response), file)?;
     file.flush()
 }
 

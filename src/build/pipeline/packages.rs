@@ -78,6 +78,7 @@ pub(super) fn read_all(
 fn read(spool: &Spool, job: &Job, fetch: &Fetch<'_>) -> Result<PackageSource, Error> {
     let name = &job.package.name;
     let file = fetch.open(job)?;
+    let file = crate::progress::task(crate::progress::Kind::Install, name, file.len()).reader(file);
     // Streamed from the file: memory per reader does not grow with the package.
     let (source, _) =
         PackageSource::read_apk(spool, file, name, Limits::default()).map_err(|source| {

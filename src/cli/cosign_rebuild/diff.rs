@@ -69,7 +69,8 @@ pub enum Error {
 }
 
 /// Runs the command.
-pub fn run(args: &DiffArgs) -> Result<Outcome, Error> {
+pub fn run(args: &DiffArgs, quiet: bool) -> Result<Outcome, Error> {
+    let progress = crate::cli::progress::Progress::new(quiet);
     let settings = args.registry.settings();
     let (store_a, root_a) = open(&args.a, &settings)?;
     let (store_b, root_b) = open(&args.b, &settings)?;
@@ -77,6 +78,7 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Error> {
         platforms: args.platforms.clone(),
         ..Options::default()
     };
+    progress.step(format_args!("comparing {} with {}", args.a, args.b));
     let report = rebuild::diff(
         (&store_a, root_a, &args.a),
         (&store_b, root_b, &args.b),
@@ -87,6 +89,7 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Error> {
         b: args.b.clone(),
         source: Box::new(source),
     })?;
+    progress.finish();
     match args.output {
         Output::Text => print!("{}", report.to_text()),
         Output::Json => print!("{}", report.to_json()),

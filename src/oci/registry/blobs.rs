@@ -45,6 +45,7 @@ impl Transport {
         let url = host.url(&format!("{}/blobs/{digest}", repository.path()));
         let mut hasher = Hasher::new();
         let mut written = 0u64;
+        let task = crate::progress::task(crate::progress::Kind::Pull, digest, None);
         self.retrying(&url, async |_| {
             let from = written;
             let mut response = self
@@ -62,6 +63,7 @@ impl Transport {
                 206 if from > 0 && range_start(response.headers()) == Some(from) => 0,
                 _ => return Err(self.unexpected("blob", "get blob", &url, response).await),
             };
+            task.set_total(response.content_length().map(|rest| rest + from - skip));
             while let Some(chunk) = response.chunk().await.map_err(|source| Error::Request {
                 url: url.clone(),
                 source,
@@ -80,6 +82,7 @@ impl Transport {
                     })
                 })?;
                 written += piece.len() as u64;
+                task.advance(piece.len() as u64);
             }
             if skip > 0 {
                 return Err(Failure::Fatal(Error::Malformed {
@@ -251,9 +254,15 @@ impl Transport {
     ) -> Result<(), Failure> {
         let digest = blob.descriptor.digest.to_string();
         let mut session = session.clone();
+        let task =
+            crate::progress::task(crate::progress::Kind::Push, &digest, blob.descriptor.size);
         let body = match (self.upload_style(), &blob.content) {
-            (super::Upload::Monolithic, Content::Bytes(bytes)) => Some(body_of_bytes(bytes)),
-            (super::Upload::Monolithic, Content::File(path)) => Some(body_of_file(path)?),
+            (super::Upload::Monolithic, Content::Bytes(bytes)) => {
+                Some(body_of_bytes(bytes)).inspect(|_| task.advance(bytes.len() as u64))
+            }
+            (super::Upload::Monolithic, Content::File(path)) => {
+                Some(body_of_file(path, task.clone())?)
+            }
             (super::Upload::Chunked, content) => {
                 let mut pieces = Pieces::open(content)?;
                 let mut start = 0u64;
@@ -275,6 +284,7 @@ impl Transport {
                         ));
                     }
                     session = location(&response, &url)?;
+                    task.advance(piece.len() as u64);
                     start = end + 1;
                 }
                 None
@@ -345,10 +355,12 @@ fn body_of_bytes(bytes: &[u8]) -> reqwest::Body {
     reqwest::Body::from(bytes.to_vec())
 }
 
-fn body_of_file(path: &Path) -> Result<reqwest::Body, Error> {
+fn body_of_file(path: &Path, task: crate::progress::Task) -> Result<reqwest::Body, Error> {
     let pieces = Pieces::open(&Content::File(path.to_owned()))?;
     Ok(reqwest::Body::wrap_stream(futures_util::stream::iter(
-        pieces.map(|piece| piece.map_err(|error| std::io::Error::other(error.to_string()))),
+        pieces
+            .inspect(move |piece| task.advance(piece.as_ref().map_or(0, |p| p.len() as u64)))
+            .map(|piece| piece.map_err(|error| std::io::Error::other(error.to_string()))),
     )))
 }
 
