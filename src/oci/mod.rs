@@ -1,12 +1,14 @@
-//! Shared OCI nouns and the two places images live: OCI layout directories and registries.
+//! Shared OCI nouns and the places images live: OCI layout directories and registries.
 //!
 //! [`Digest`], [`Descriptor`], [`Platform`], [`Manifest`], [`Index`], [`ConfigFile`] and
 //! [`Reference`] are the words every other module uses for content: one set of documents, read
-//! and written in go-containerregistry's field order; [`layout`] reads and writes OCI image layout directories;
-//! [`registry`] talks to OCI distribution registries; [`store`] is one interface over both. Content always moves as the exact bytes
-//! that were hashed: nothing here re-serialises a manifest.
+//! and written in go-containerregistry's field order, so that written through `codec::json`
+//! they give Go's bytes (every hashed JSON byte in the crate comes from them).
 //!
-//! Every hashed JSON byte is written by `codec::json` from these types.
+//! Images are read from a [`Source`] and written to a [`Sink`] ([`store`]): [`layout`] (OCI
+//! image layout directories) and [`registry`] (OCI distribution registries) are both, and a
+//! [`Store`] is either behind one handle. Content read from a store moves as the exact bytes
+//! that were hashed: nothing here re-serialises a manifest it did not build.
 //!
 //! Not for: building images (`build`); attestations (`attest`).
 
@@ -27,4 +29,4 @@ pub use digest::Digest;
 pub use image_set::ImageSet;
 pub use manifest::{Index, Manifest, media_type};
 pub use reference::{Local, Reference, Remote, Repository, Selector};
-pub use store::Store;
+pub use store::{Sink, Source, Store};
