@@ -3,7 +3,7 @@
 //! images).
 //!
 //! Serialised through `codec::json`, a config gives the bytes ggcr's `json.Marshal` gives;
-//! decoded, it reads what Go's `json.Unmarshal` reads (see [`super::go_json`]). Pure: no I/O.
+//! decoded, it reads what Go's `json.Unmarshal` reads (see `oci::go_json`). Pure: no I/O.
 //!
 //! Not for: what apko puts into it (`build::image`); manifests and indexes
 //! ([`super::manifest`]). Reproduces ggcr v0.21.9 `pkg/v1/config.go` (reference/apko-format.md

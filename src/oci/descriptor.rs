@@ -3,7 +3,7 @@
 //! platform of an image (`v1.Descriptor`, `v1.Platform`).
 //!
 //! One type for reading and writing: field order, `omitempty` and `null` handling are ggcr's
-//! ([`super::go_json`]), so a descriptor read from a registry, a layout or a base image and
+//! (`oci::go_json`), so a descriptor read from a registry, a layout or a base image and
 //! written back through `codec::json` gives Go's bytes. Unknown fields are ignored on reading.
 //! Pure: no I/O.
 //!

@@ -2,7 +2,7 @@
 //! writing, and the media types that name them.
 //!
 //! Parse with [`Manifest::parse`] / [`Index::parse`]; unknown fields are ignored. Written
-//! through `codec::json`, they give ggcr's bytes (field order, `omitempty`, [`super::go_json`]):
+//! through `codec::json`, they give ggcr's bytes (field order, `omitempty`, `oci::go_json`):
 //! the image builder writes apko's manifests and indexes with them, `attest::store` cosign's
 //! `.att` manifests, referrer manifests and fallback indexes. Content read from a store is still
 //! kept and pushed as the exact bytes that were hashed, never re-serialised.
