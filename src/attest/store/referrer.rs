@@ -133,8 +133,8 @@ pub fn add_to_fallback_index(
     }
     index.manifests.push(entry);
     index.manifests.sort_by_key(|m| m.digest.to_string());
-    // ggcr rewrites the index as a `v1.IndexManifest` of its own (schema 2, OCI media type),
-    // which carries no index-level `artifactType`.
+    // Written as this writer always wrote it: schema 2 and the OCI media type (both checked
+    // above), manifests, annotations and subject; an index-level `artifactType` is not kept.
     index.schema_version = 2;
     index.artifact_type = None;
     json::to_vec_go(&index)
