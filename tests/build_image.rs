@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use crate::support;
 use receipts::apk::archive;
-use receipts::build::image::ggcr::{ConfigFile, IndexManifest, Manifest};
 use receipts::build::image::{self, BaseImage, Image, SourceDate, write_layout};
 use receipts::build::layer::{BuiltLayer, LayerSink};
 use receipts::build::layering::{self, Destination, Splitter};
@@ -25,6 +24,7 @@ use receipts::config::image::ImageConfiguration;
 use receipts::config::load::Loader;
 use receipts::config::lock::Lock;
 use receipts::oci::Digest;
+use receipts::oci::{ConfigFile, Index, Manifest};
 
 const CLI: &str = "chainguard-dev/apko/internal/cli";
 const GOLDENS: &str = "derived/apko/goldens";
@@ -145,7 +145,7 @@ fn build_times(case: &Case, arch: &Architecture) -> Vec<i64> {
 
 /// The golden's images in index order: architecture, manifest bytes and manifest.
 fn golden_images(golden: &Path) -> Vec<(Architecture, Vec<u8>, Manifest)> {
-    let index: IndexManifest =
+    let index: Index =
         serde_json::from_slice(&read(&golden.join("index.json"))).expect("golden index");
     index
         .manifests

@@ -2,6 +2,7 @@
 //! skopeo; a real registry (Debian's distribution 2.8) for publishing, pulling, credentials and
 //! referrers.
 
+mod documents;
 pub mod image;
 mod layout;
 mod reference;

@@ -12,7 +12,7 @@
 //!   index is extended (others' entries kept).
 //!
 //! Both schemes are read-modify-write of one tag, which registries cannot do atomically. A
-//! layout is locked for the whole cycle ([`crate::oci::layout::Layout::lock`]). In a registry
+//! store that can be locked (a layout) is locked for the whole cycle ([`Store::lock`]). In a registry
 //! each write is confirmed by reading the tag back, twice, the second time after a pause as
 //! long as twice our own read-to-write time, so that a concurrent writer that read before our
 //! write has had time to overwrite it; if our entry is gone the cycle is redone on the new
@@ -35,6 +35,7 @@ use super::statement::{Sha256Digest, Statement};
 use crate::oci::image_set::{Blob, Content, RawManifest};
 use crate::oci::manifest::{Index, media_type};
 use crate::oci::reference::referrers_tag;
+use crate::oci::store::WriteLock;
 use crate::oci::{Descriptor, Digest, Store, store};
 
 pub use legacy::{AttManifest, Replacement};
@@ -299,13 +300,14 @@ pub fn attach(
             subject: subject.digest,
         });
     }
-    let _lock = match store {
-        Store::Layout(layout) => Some(layout.lock().map_err(store::Error::from)?),
-        Store::Registry { .. } => None,
+    let lock = store.lock()?;
+    let writer = Writer {
+        store,
+        lock: lock.as_ref(),
     };
     match format {
-        Format::Legacy { replace } => attach_legacy(store, subject, signed, replace),
-        Format::Bundle => attach_bundle(store, subject, signed, created),
+        Format::Legacy { replace } => attach_legacy(&writer, subject, signed, replace),
+        Format::Bundle => attach_bundle(&writer, subject, signed, created),
     }
 }
 
@@ -318,12 +320,19 @@ fn put_bytes(store: &Store, media_type: &str, bytes: &[u8]) -> Result<Descriptor
     Ok(descriptor)
 }
 
+/// The store being written, and its write lock when it has one.
+struct Writer<'a> {
+    store: &'a Store,
+    lock: Option<&'a WriteLock>,
+}
+
 fn attach_legacy(
-    store: &Store,
+    writer: &Writer<'_>,
     subject: &Descriptor,
     signed: &Signed,
     replace: bool,
 ) -> Result<Attached, Error> {
+    let store = writer.store;
     let tag = names::attestation_tag(&subject.digest);
     let legacy_error = |source| Error::Legacy {
         store: store.name(),
@@ -377,7 +386,7 @@ fn attach_legacy(
                 other => other?,
             }
         };
-        if confirmed(store, &tag, started.elapsed(), &present)? {
+        if confirmed(writer, &tag, started.elapsed(), &present)? {
             return Ok(Attached {
                 manifest,
                 tag: Some(tag),
@@ -414,11 +423,12 @@ fn layer_predicate_type(store: &Store, layer: &Descriptor) -> Result<String, Err
 }
 
 fn attach_bundle(
-    store: &Store,
+    writer: &Writer<'_>,
     subject: &Descriptor,
     signed: &Signed,
     created: &str,
 ) -> Result<Attached, Error> {
+    let store = writer.store;
     let referrer_error = |source| Error::Referrer {
         store: store.name(),
         subject: subject.digest,
@@ -460,7 +470,7 @@ fn attach_bundle(
                 other => other?,
             };
         }
-        if confirmed(store, &tag, started.elapsed(), &present)? {
+        if confirmed(writer, &tag, started.elapsed(), &present)? {
             return Ok(Attached {
                 manifest,
                 tag: Some(tag),
@@ -480,7 +490,7 @@ fn attach_bundle(
 /// Whether the tag still holds our entry: once at once, and in a registry once more after a
 /// pause of twice our read-to-write time (see the module documentation).
 fn confirmed(
-    store: &Store,
+    writer: &Writer<'_>,
     tag: &str,
     window: Duration,
     present: &dyn Fn(&[u8]) -> bool,
@@ -488,15 +498,15 @@ fn confirmed(
     let holds = |store: &Store| -> Result<bool, Error> {
         Ok(read_tag(store, tag)?.is_some_and(|raw| present(&raw.bytes)))
     };
-    if !holds(store)? {
+    if !holds(writer.store)? {
         return Ok(false);
     }
-    if let Store::Layout(_) = store {
+    if writer.lock.is_some() {
         // The lock is held: nobody else can have written.
         return Ok(true);
     }
     std::thread::sleep((window * 2).clamp(MIN_SETTLE, MAX_SETTLE));
-    holds(store)
+    holds(writer.store)
 }
 
 /// The manifest a tag names, riding out transient server errors: distribution's filesystem

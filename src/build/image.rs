@@ -22,7 +22,6 @@
 //! `pkg/v1/mutate/index.go`, `pkg/v1/empty`, `pkg/v1/partial/with.go` `Descriptor`).
 
 pub mod base;
-pub mod ggcr;
 pub mod layout;
 pub mod time;
 
@@ -33,11 +32,11 @@ use crate::build::layer::BuiltLayer;
 use crate::codec::{json, shlex};
 use crate::config::arch::Architecture;
 use crate::config::image::ImageConfiguration;
-use crate::oci::Digest;
+use crate::oci::config::{ConfigFile, Empty, History, RootFs};
 use crate::oci::media_type::{DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
+use crate::oci::{self, Descriptor, Digest, Manifest};
 
 pub use base::BaseImage;
-use ggcr::{ConfigFile, Descriptor, Empty, History, IndexManifest, Manifest, Platform, RootFs};
 pub use layout::{image_set, write_layout};
 pub use time::{GoTime, Pinning, SourceDate};
 
@@ -268,7 +267,7 @@ fn empty_config() -> ConfigFile {
 fn empty_manifest() -> Manifest {
     Manifest {
         schema_version: 2,
-        media_type: DOCKER_MANIFEST.to_owned(),
+        media_type: Some(DOCKER_MANIFEST.to_owned()),
         config: Descriptor::new(
             "application/vnd.docker.container.image.v1+json",
             0,
@@ -277,7 +276,7 @@ fn empty_manifest() -> Manifest {
         layers: Vec::new(),
         annotations: BTreeMap::new(),
         subject: None,
-        artifact_type: String::new(),
+        artifact_type: None,
     }
 }
 
@@ -333,7 +332,35 @@ pub fn assemble(
 
     let mut annotations = configured_annotations(configuration);
     annotations.insert(CREATED_ANNOTATION.to_owned(), created.rfc3339());
+    configure(
+        &mut config,
+        configuration,
+        architecture,
+        created,
+        &annotations,
+    )?;
+    let (config_bytes, manifest_bytes) = encode_image(&config, &mut manifest, annotations)?;
+    Ok(Image {
+        architecture: architecture.clone(),
+        created,
+        digest: Digest::of(&manifest_bytes),
+        config_digest: manifest.config.digest,
+        config: config_bytes,
+        manifest: manifest_bytes,
+        artifact_type: manifest.effective_artifact_type().to_owned(),
+        layers: image_layers,
+    })
+}
 
+/// Sets the config fields apko sets from the configuration: author, platform, `created`, `os`,
+/// Labels = `annotations`, Entrypoint, Cmd, WorkingDir, Volumes, Env, User, StopSignal.
+fn configure(
+    config: &mut ConfigFile,
+    configuration: &ImageConfiguration,
+    architecture: &Architecture,
+    created: GoTime,
+    annotations: &BTreeMap<String, String>,
+) -> Result<(), Error> {
     let platform = architecture.oci_platform();
     config.author = "github.com/chainguard-dev/apko".to_owned();
     config.architecture = platform.architecture;
@@ -372,40 +399,34 @@ pub fn assemble(
     if !configuration.stop_signal.is_empty() {
         config.config.stop_signal = configuration.stop_signal.clone();
     }
+    Ok(())
+}
 
-    let config_bytes = json::to_vec_go(&config).map_err(|source| Error::Encode {
+/// Encodes the config, points the manifest at it (OCI media types, the config's annotations
+/// added, no subject, as ggcr's `mutate` computes it) and encodes the manifest.
+fn encode_image(
+    config: &ConfigFile,
+    manifest: &mut Manifest,
+    annotations: BTreeMap<String, String>,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let config_bytes = json::to_vec_go(config).map_err(|source| Error::Encode {
         document: "config",
         source,
     })?;
-    let config_digest = Digest::of(&config_bytes);
-    manifest.media_type = OCI_MANIFEST.to_owned();
+    manifest.media_type = Some(OCI_MANIFEST.to_owned());
     manifest.config.media_type = OCI_CONFIG.to_owned();
-    manifest.config.digest = config_digest;
+    manifest.config.digest = Digest::of(&config_bytes);
     manifest.config.size = config_bytes.len() as u64;
     if !manifest.config.data.is_empty() {
         manifest.config.data = config_bytes.clone();
     }
     manifest.annotations.extend(annotations);
     manifest.subject = None;
-    let manifest_bytes = json::to_vec_go(&manifest).map_err(|source| Error::Encode {
+    let manifest_bytes = json::to_vec_go(&*manifest).map_err(|source| Error::Encode {
         document: "manifest",
         source,
     })?;
-    let artifact_type = if manifest.artifact_type.is_empty() {
-        manifest.config.media_type.clone()
-    } else {
-        manifest.artifact_type.clone()
-    };
-    Ok(Image {
-        architecture: architecture.clone(),
-        created,
-        digest: Digest::of(&manifest_bytes),
-        config: config_bytes,
-        config_digest,
-        manifest: manifest_bytes,
-        artifact_type,
-        layers: image_layers,
-    })
+    Ok((config_bytes, manifest_bytes))
 }
 
 /// Builds the image index over one image per architecture, as apko's `GenerateIndex` does.
@@ -437,27 +458,19 @@ pub fn index(
     }
     let manifests = ordered
         .iter()
-        .map(|image| {
-            let platform = image.architecture.oci_platform();
-            Descriptor {
-                platform: Some(Platform {
-                    architecture: platform.architecture,
-                    os: platform.os,
-                    variant: platform.variant.unwrap_or_default(),
-                    ..Platform::default()
-                }),
-                artifact_type: image.artifact_type.clone(),
-                ..Descriptor::new(OCI_MANIFEST, image.manifest.len() as u64, image.digest)
-            }
+        .map(|image| Descriptor {
+            platform: Some(image.architecture.oci_platform()),
+            artifact_type: Some(image.artifact_type.clone()),
+            ..Descriptor::new(OCI_MANIFEST, image.manifest.len() as u64, image.digest)
         })
         .collect();
-    let index = IndexManifest {
+    let index = oci::Index {
         schema_version: 2,
-        media_type: OCI_INDEX.to_owned(),
+        media_type: Some(OCI_INDEX.to_owned()),
         manifests,
         annotations,
         subject: None,
-        artifact_type: String::new(),
+        artifact_type: None,
     };
     let bytes = json::to_vec_go(&index).map_err(|source| Error::Encode {
         document: "index",

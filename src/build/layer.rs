@@ -19,9 +19,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::build::image::ggcr::Descriptor;
 use crate::codec::tar::{self, Hashed, HashingWriter, Header};
 use crate::compress;
+use crate::oci::Descriptor;
 use crate::oci::{Digest, media_type};
 use crate::scratch;
 

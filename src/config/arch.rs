@@ -2,11 +2,13 @@
 //! OCI platform mappings, and the list parsing of `--arch`.
 //!
 //! Not for: APK package architectures inside indexes (`apk`), which use the APK names this module
-//! maps to. Reproduces reference/apko-format.md §2.5.
+//! maps to; the platform document itself (`oci::Platform`). Reproduces reference/apko-format.md §2.5.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::oci::Platform;
 
 /// An architecture in apko's canonical (OCI-style) spelling once normalised.
 ///
@@ -28,17 +30,6 @@ const KNOWN: [(&str, &str); 9] = [
     ("riscv64", "riscv64"),
     ("s390x", "s390x"),
 ];
-
-/// The OCI platform of an architecture (`os` is always `linux`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OciPlatform {
-    /// Always `linux`.
-    pub os: String,
-    /// `amd64`, `arm`, …
-    pub architecture: String,
-    /// `v6`/`v7` for 32-bit arm, otherwise `None`.
-    pub variant: Option<String>,
-}
 
 impl Architecture {
     /// apko's `ParseArchitecture`: maps APK spellings (`x86_64`, `aarch64`, `armhf`, `armv7`,
@@ -75,18 +66,19 @@ impl Architecture {
             .map_or(canonical.0.clone(), |(_, apk)| (*apk).to_owned())
     }
 
-    /// apko's `ToOCIPlatform`: 32-bit arm becomes `arm` plus a variant.
-    pub fn oci_platform(&self) -> OciPlatform {
+    /// apko's `ToOCIPlatform`: `os` is `linux`; 32-bit arm becomes `arm` plus a variant.
+    pub fn oci_platform(&self) -> Platform {
         let canonical = self.normalised();
         let (architecture, variant) = match canonical.0.as_str() {
             "arm/v6" => ("arm".to_owned(), Some("v6".to_owned())),
             "arm/v7" => ("arm".to_owned(), Some("v7".to_owned())),
             other => (other.to_owned(), None),
         };
-        OciPlatform {
+        Platform {
             os: "linux".to_owned(),
             architecture,
             variant,
+            ..Platform::default()
         }
     }
 

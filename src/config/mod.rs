@@ -29,7 +29,7 @@ pub mod repository;
 
 use std::path::PathBuf;
 
-pub use arch::{Architecture, OciPlatform, parse_architectures};
+pub use arch::{Architecture, parse_architectures};
 pub use image::{
     Accounts, BaseImage, Certificates, Contents, Entrypoint, Group, ImageConfiguration, Layering,
     NamedContent, PathMutation, User,

@@ -1,45 +1,53 @@
 //! Descriptors: the (media type, size, digest) triple by which manifests, indexes and layouts
-//! point at content, with optional annotations, platform and artifact type.
+//! point at content, with optional data, URLs, annotations, platform and artifact type; and the
+//! platform of an image (`v1.Descriptor`, `v1.Platform`).
 //!
-//! Serde types for reading and for the few documents this crate writes whose bytes nobody
-//! hashes (an OCI layout's tag list). Unknown fields are ignored on reading. Pure: no I/O.
+//! One type for reading and writing: field order, `omitempty` and `null` handling are ggcr's
+//! (`oci::go_json`), so a descriptor read from a registry, a layout or a base image and
+//! written back through `codec::json` gives Go's bytes. Unknown fields are ignored on reading.
+//! Pure: no I/O.
 //!
-//! Not for: the digest itself ([`super::digest`]); manifests and indexes ([`super::manifest`]);
-//! documents whose bytes are hashed and must equal Go's — those are written by the Go-compatible
-//! JSON encoder. Field names and order follow the OCI image-spec `descriptor.md` in ggcr's order
-//! (`pkg/v1/manifest.go`), reference/apko-format.md §10.4.
+//! Not for: the digest itself ([`super::digest`]); manifests and indexes ([`super::manifest`]).
+//! Reproduces ggcr v0.21.9 `pkg/v1/manifest.go` `Descriptor` and `pkg/v1/platform.go`
+//! (reference/apko-format.md §10.4).
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::digest::Digest;
+use super::go_json::{base64_bytes, empty, nul, optional};
 
 /// The annotation that names a tag inside an OCI layout's `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// A pointer to content: what it is, how big, and its digest.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// A pointer to content: what it is, how big, and its digest (`v1.Descriptor`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     /// The media type of the content pointed at.
+    #[serde(default, deserialize_with = "nul")]
     pub media_type: String,
     /// Its size in bytes.
+    #[serde(default, deserialize_with = "nul")]
     pub size: u64,
     /// Its digest.
     pub digest: Digest,
-    /// The content itself, base64, when embedded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
+    /// The content itself, when embedded (base64 in JSON).
+    #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<u8>,
     /// Other places the content may be fetched from.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "nul", skip_serializing_if = "empty")]
     pub urls: Vec<String>,
     /// Free-form metadata; sorted by key, as Go writes maps.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "nul", skip_serializing_if = "empty")]
     pub annotations: BTreeMap<String, String>,
     /// The platform an image manifest is for, in an index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
-    /// The artifact type of the manifest pointed at (OCI 1.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The artifact type of the manifest pointed at (OCI 1.1; an image's config media type in
+    /// apko's indexes).
+    #[serde(default, with = "optional", skip_serializing_if = "optional::absent")]
     pub artifact_type: Option<String>,
 }
 
@@ -50,7 +58,7 @@ impl Descriptor {
             media_type: media_type.into(),
             size,
             digest,
-            data: None,
+            data: Vec::new(),
             urls: Vec::new(),
             annotations: BTreeMap::new(),
             platform: None,
@@ -63,34 +71,49 @@ impl Descriptor {
         Self::new(media_type, bytes.len() as u64, Digest::of(bytes))
     }
 
+    /// The same media type, size and digest, without anything else (what a HEAD request
+    /// describes, and what cosign puts in a referrer's `subject`).
+    pub fn bare(&self) -> Self {
+        Self::new(self.media_type.clone(), self.size, self.digest)
+    }
+
     /// The tag an OCI layout gives this descriptor (`org.opencontainers.image.ref.name`).
     pub fn ref_name(&self) -> Option<&str> {
         self.annotations.get(REF_NAME).map(String::as_str)
     }
 }
 
-/// The platform of an image manifest, as listed in an index.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// The platform of an image (`v1.Platform`): in an index entry, or derived from an
+/// architecture (`config::arch`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Platform {
     /// CPU architecture in Go's spelling (`amd64`, `arm64`, …).
+    #[serde(default, deserialize_with = "nul")]
     pub architecture: String,
     /// Operating system in Go's spelling (`linux`).
+    #[serde(default, deserialize_with = "nul")]
     pub os: String,
     /// Operating system version.
     #[serde(
         rename = "os.version",
         default,
-        skip_serializing_if = "Option::is_none"
+        with = "optional",
+        skip_serializing_if = "optional::absent"
     )]
     pub os_version: Option<String>,
     /// Required operating system features.
-    #[serde(rename = "os.features", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "os.features",
+        default,
+        deserialize_with = "nul",
+        skip_serializing_if = "empty"
+    )]
     pub os_features: Vec<String>,
     /// CPU variant (`v7` for arm/v7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "optional", skip_serializing_if = "optional::absent")]
     pub variant: Option<String>,
     /// Required CPU features.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "nul", skip_serializing_if = "empty")]
     pub features: Vec<String>,
 }
 

@@ -490,17 +490,13 @@ fn tags_of(index: &Index) -> BTreeMap<String, Descriptor> {
 
 /// A tagged layout's `index.json`. Nobody hashes it, so it is plain compact serde output.
 fn tagged_index(entries: &[Descriptor]) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct TopIndex<'a> {
-        schema_version: u32,
-        media_type: &'static str,
-        manifests: &'a [Descriptor],
-    }
-    let top = TopIndex {
+    let top = Index {
         schema_version: 2,
-        media_type: media_type::OCI_INDEX,
-        manifests: entries,
+        media_type: Some(media_type::OCI_INDEX.to_owned()),
+        manifests: entries.to_vec(),
+        annotations: BTreeMap::new(),
+        subject: None,
+        artifact_type: None,
     };
     serde_json::to_vec(&top).expect("strings, numbers and maps of strings always serialise")
 }

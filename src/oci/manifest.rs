@@ -1,17 +1,25 @@
-//! Image manifests and image indexes, typed for reading, and the media types that name them.
+//! Image manifests and image indexes (`v1.Manifest`, `v1.IndexManifest`) for reading and
+//! writing, and the media types that name them.
 //!
-//! Parse with [`Manifest::parse`] / [`Index::parse`]; unknown fields are ignored, since nothing
-//! here is ever written back: content is always stored and pushed as the exact bytes that were
-//! hashed. [`media_type_of`] tells what a manifest-shaped document is when no `Content-Type`
-//! says so. Pure: no I/O.
+//! Parse with [`Manifest::parse`] / [`Index::parse`]; unknown fields are ignored. Written
+//! through `codec::json`, they give ggcr's bytes (field order, `omitempty`, `oci::go_json`):
+//! the image builder writes apko's manifests and indexes with them, `attest::store` cosign's
+//! `.att` manifests, referrer manifests and fallback indexes. Content read from a store is still
+//! kept and pushed as the exact bytes that were hashed, never re-serialised.
+//! [`media_type_of`] tells what a manifest-shaped document is when no `Content-Type` says so.
+//! Pure: no I/O.
 //!
-//! Not for: writing manifests whose digests matter (the Go-compatible JSON encoder and the
-//! image builder own that); descriptors ([`super::descriptor`]). Field names follow the OCI
-//! image-spec `manifest.md` and `image-index.md` (v1.1: `subject`, `artifactType`).
+//! Not for: descriptors and platforms ([`super::descriptor`]), the config ([`super::config`]).
+//! Reproduces ggcr v0.21.9 `pkg/v1/manifest.go` (reference/apko-format.md §10.3–§10.5); field
+//! names follow the OCI image-spec `manifest.md` and `image-index.md` (v1.1: `subject`,
+//! `artifactType`).
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::descriptor::Descriptor;
+use super::go_json::{empty, nul, optional};
 
 /// Media types this crate names.
 pub mod media_type {
@@ -68,33 +76,35 @@ pub enum Error {
         /// `image manifest` or `image index`.
         kind: &'static str,
         /// The version found.
-        version: u32,
+        version: i64,
     },
 }
 
-/// An image manifest: one config and its layers, or an artifact.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// An image manifest: one config and its layers, or an artifact (`v1.Manifest`, then the OCI
+/// 1.1 `artifactType` last, where cosign's referrer manifest puts it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
     /// Always 2.
-    pub schema_version: u32,
+    #[serde(default, deserialize_with = "nul")]
+    pub schema_version: i64,
     /// The manifest's own media type, when it states it.
-    #[serde(default)]
+    #[serde(default, with = "optional", skip_serializing_if = "optional::absent")]
     pub media_type: Option<String>,
     /// The config blob.
     pub config: Descriptor,
-    /// The layer blobs, base first.
-    #[serde(default)]
+    /// The layer blobs, base first (written even when empty).
+    #[serde(default, deserialize_with = "nul")]
     pub layers: Vec<Descriptor>,
+    /// Free-form metadata.
+    #[serde(default, deserialize_with = "nul", skip_serializing_if = "empty")]
+    pub annotations: BTreeMap<String, String>,
     /// The manifest this one refers to (a signature, attestation or SBOM of it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<Descriptor>,
     /// The artifact type, for artifacts.
-    #[serde(default)]
+    #[serde(default, with = "optional", skip_serializing_if = "optional::absent")]
     pub artifact_type: Option<String>,
-    /// Free-form metadata.
-    #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -112,27 +122,29 @@ impl Manifest {
     }
 }
 
-/// An image index: manifests for several platforms, or a list of referrers.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// An image index: manifests for several platforms, or a list of referrers
+/// (`v1.IndexManifest`, then `artifactType`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     /// Always 2.
-    pub schema_version: u32,
+    #[serde(default, deserialize_with = "nul")]
+    pub schema_version: i64,
     /// The index's own media type, when it states it.
-    #[serde(default)]
+    #[serde(default, with = "optional", skip_serializing_if = "optional::absent")]
     pub media_type: Option<String>,
-    /// The manifests (or indexes) it lists.
-    #[serde(default)]
+    /// The manifests (or indexes) it lists (written even when empty).
+    #[serde(default, deserialize_with = "nul")]
     pub manifests: Vec<Descriptor>,
+    /// Free-form metadata.
+    #[serde(default, deserialize_with = "nul", skip_serializing_if = "empty")]
+    pub annotations: BTreeMap<String, String>,
     /// The manifest this index refers to.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<Descriptor>,
     /// The artifact type, for artifacts.
-    #[serde(default)]
+    #[serde(default, with = "optional", skip_serializing_if = "optional::absent")]
     pub artifact_type: Option<String>,
-    /// Free-form metadata.
-    #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
 }
 
 impl Index {
@@ -146,7 +158,7 @@ impl Index {
 fn parse_versioned<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     kind: &'static str,
-    version: impl Fn(&T) -> u32,
+    version: impl Fn(&T) -> i64,
 ) -> Result<T, Error> {
     let document: T =
         serde_json::from_slice(bytes).map_err(|source| Error::Json { kind, source })?;

@@ -12,20 +12,17 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::attest::names::{
     DSSE_LAYER_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION,
 };
 use crate::codec::json;
+use crate::codec::time::GoTime;
+use crate::oci::config::{ConfigFile, History, RootFs};
 use crate::oci::manifest::{self, Manifest, media_type};
 use crate::oci::{Descriptor, Digest};
 
 /// The most layers cosign puts in one `.att` manifest.
 pub const MAX_LAYERS: usize = 1000;
-
-/// ggcr's zero `v1.Time`, which `empty.Image` and `mutate.Append` write.
-const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// Why a `.att` manifest cannot be read or extended.
 #[derive(Debug, thiserror::Error)]
@@ -171,71 +168,40 @@ impl AttManifest {
     /// image with one zero-time history entry and one diff ID per layer (the layers are
     /// uncompressed, so diff ID = digest), OCI media types, Go JSON.
     pub fn to_bytes(&self) -> Result<AttBytes, Error> {
+        // ggcr's `empty.Image` and `mutate.Append` leave every time at Go's zero time.
         let config = ConfigFile {
-            architecture: "",
-            created: ZERO_TIME,
+            created: GoTime::ZERO,
             history: self
                 .layers
                 .iter()
-                .map(|_| History { created: ZERO_TIME })
+                .map(|_| History {
+                    created: GoTime::ZERO,
+                    ..History::default()
+                })
                 .collect(),
-            os: "",
             rootfs: RootFs {
-                kind: "layers",
+                kind: "layers".to_owned(),
                 diff_ids: self.layers.iter().map(|l| l.digest).collect(),
             },
-            config: Empty {},
+            ..ConfigFile::default()
         };
         let config = encode(&config)?;
-        let manifest = ImageManifest {
+        let manifest = Manifest {
             schema_version: 2,
-            media_type: media_type::OCI_MANIFEST,
+            media_type: Some(media_type::OCI_MANIFEST.to_owned()),
             config: Descriptor::of(media_type::OCI_CONFIG, &config),
-            layers: &self.layers,
+            layers: self.layers.clone(),
+            annotations: BTreeMap::new(),
+            subject: None,
+            artifact_type: None,
         };
         let manifest = encode(&manifest)?;
         Ok(AttBytes { config, manifest })
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
     json::to_vec_go(value).map_err(|source| Error::Encode { source })
-}
-
-/// ggcr `v1.ConfigFile`, only the fields an empty image sets (the others are `omitempty`).
-#[derive(Serialize)]
-struct ConfigFile {
-    architecture: &'static str,
-    created: &'static str,
-    history: Vec<History>,
-    os: &'static str,
-    rootfs: RootFs,
-    config: Empty,
-}
-
-#[derive(Serialize)]
-struct History {
-    created: &'static str,
-}
-
-#[derive(Serialize)]
-struct RootFs {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    diff_ids: Vec<Digest>,
-}
-
-#[derive(Serialize)]
-struct Empty {}
-
-/// ggcr `v1.Manifest` without annotations or subject (cosign sets neither here).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImageManifest<'a> {
-    schema_version: u32,
-    media_type: &'static str,
-    config: Descriptor,
-    layers: &'a [Descriptor],
 }
 
 #[cfg(test)]

@@ -12,8 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::attest::bundle::BUNDLE_V03_MEDIA_TYPE;
 use crate::attest::names::{
     BUNDLE_CONTENT_ANNOTATION, BUNDLE_PREDICATE_TYPE_ANNOTATION, CREATED_ANNOTATION, EMPTY_BLOB,
@@ -21,7 +19,7 @@ use crate::attest::names::{
 };
 use crate::codec::json;
 use crate::oci::Descriptor;
-use crate::oci::manifest::{self, Index, media_type};
+use crate::oci::manifest::{self, Index, Manifest, media_type};
 
 /// What `dev.sigstore.bundle.content` says for an attestation.
 pub const DSSE_ENVELOPE_CONTENT: &str = "dsse-envelope";
@@ -83,14 +81,15 @@ pub fn manifest(
         ),
         (CREATED_ANNOTATION.to_owned(), created.to_owned()),
     ]);
-    let document = ReferrerManifest {
+    // cosign's `referrerManifest` is ggcr's `v1.Manifest` followed by `artifactType`.
+    let document = Manifest {
         schema_version: 2,
-        media_type: media_type::OCI_MANIFEST,
+        media_type: Some(media_type::OCI_MANIFEST.to_owned()),
         config,
-        layers: std::slice::from_ref(bundle_layer),
+        layers: vec![bundle_layer.clone()],
         annotations,
-        subject: Descriptor::new(subject.media_type.clone(), subject.size, subject.digest),
-        artifact_type: BUNDLE_V03_MEDIA_TYPE,
+        subject: Some(subject.bare()),
+        artifact_type: Some(BUNDLE_V03_MEDIA_TYPE.to_owned()),
     };
     json::to_vec_go(&document).map_err(|source| Error::Encode { source })
 }
@@ -115,9 +114,9 @@ pub fn add_to_fallback_index(
             schema_version: 2,
             media_type: Some(media_type::OCI_INDEX.to_owned()),
             manifests: Vec::new(),
+            annotations: BTreeMap::new(),
             subject: None,
             artifact_type: None,
-            annotations: BTreeMap::new(),
         },
         Some(bytes) => {
             let index = Index::parse(bytes).map_err(|source| Error::Index { source })?;
@@ -134,14 +133,11 @@ pub fn add_to_fallback_index(
     }
     index.manifests.push(entry);
     index.manifests.sort_by_key(|m| m.digest.to_string());
-    let document = FallbackIndex {
-        schema_version: 2,
-        media_type: media_type::OCI_INDEX,
-        manifests: &index.manifests,
-        annotations: &index.annotations,
-        subject: index.subject.as_ref(),
-    };
-    json::to_vec_go(&document)
+    // Written as this writer always wrote it: schema 2 and the OCI media type (both checked
+    // above), manifests, annotations and subject; an index-level `artifactType` is not kept.
+    index.schema_version = 2;
+    index.artifact_type = None;
+    json::to_vec_go(&index)
         .map(Some)
         .map_err(|source| Error::Encode { source })
 }
@@ -166,32 +162,6 @@ pub fn rfc3339_utc(seconds: u64) -> String {
         rest % 3_600 / 60,
         rest % 60
     )
-}
-
-/// cosign's `referrerManifest`: ggcr `v1.Manifest` followed by `artifactType`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReferrerManifest<'a> {
-    schema_version: u32,
-    media_type: &'static str,
-    config: Descriptor,
-    layers: &'a [Descriptor],
-    annotations: BTreeMap<String, String>,
-    subject: Descriptor,
-    artifact_type: &'static str,
-}
-
-/// ggcr `v1.IndexManifest`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FallbackIndex<'a> {
-    schema_version: u32,
-    media_type: &'static str,
-    manifests: &'a [Descriptor],
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subject: Option<&'a Descriptor>,
 }
 
 #[cfg(test)]

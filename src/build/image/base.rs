@@ -15,11 +15,10 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::Error;
-use super::ggcr::{ConfigFile, IndexManifest, Manifest};
 use crate::config::arch::Architecture;
-use crate::oci::Digest;
 use crate::oci::layout::Layout;
 use crate::oci::media_type::OCI_INDEX;
+use crate::oci::{ConfigFile, Digest, Index, Manifest};
 
 /// One architecture's image in a base image layout.
 #[derive(Debug, Clone)]
@@ -40,7 +39,7 @@ impl BaseImage {
         let layout = Layout::open(dir).map_err(layout_error)?;
         let read = |digest: &Digest| layout.read_blob(digest).map_err(layout_error);
         let index_bytes = layout.index_bytes().map_err(layout_error)?;
-        let mut index: IndexManifest = decode(&dir.join("index.json"), &index_bytes, "index")?;
+        let mut index: Index = decode(&dir.join("index.json"), &index_bytes, "index")?;
         if let Some(nested) = index
             .manifests
             .iter()
@@ -81,12 +80,12 @@ impl BaseImage {
         self.digest
     }
 
-    /// The manifest as ggcr decodes it.
+    /// The manifest as Go decodes it.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
-    /// The config as ggcr decodes it.
+    /// The config as Go decodes it.
     pub fn config(&self) -> &ConfigFile {
         &self.config
     }

@@ -12,9 +12,9 @@
 use std::path::Path;
 
 use super::{Error, Image, Index};
+use crate::oci::Descriptor;
 use crate::oci::image_set::{Content, ImageSet};
 use crate::oci::media_type::{OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
-use crate::oci::{self, Descriptor};
 
 /// The index and its images as an [`ImageSet`]: every layer (streamed from its file) and
 /// config, then each image manifest, then the index as the root.
@@ -22,13 +22,8 @@ pub fn image_set(index: &Index, images: &[Image]) -> ImageSet {
     let mut set = ImageSet::new();
     for image in images {
         for layer in image.layers() {
-            let descriptor = layer.descriptor();
             set.add_blob(
-                oci::Descriptor::new(
-                    descriptor.media_type.clone(),
-                    descriptor.size,
-                    descriptor.digest,
-                ),
+                layer.descriptor().bare(),
                 Content::File(layer.path().to_path_buf()),
             );
         }

@@ -334,7 +334,7 @@ pub fn run(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
         source: Box::new(source),
     })?;
     let rebuilt_store =
-        Store::Layout(
+        Store::from(
             oci::layout::Layout::open(dir).map_err(|source| Error::Store {
                 what: "cannot open the rebuilt layout",
                 image: dir.display().to_string(),

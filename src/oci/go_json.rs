@@ -1,29 +1,22 @@
-//! The image documents whose bytes are hashed, as go-containerregistry's `v1` structs: config
-//! file, manifest, index, descriptor and platform, with their JSON field order and `omitempty`
-//! rules.
+//! How Go's `encoding/json` reads and omits the fields of go-containerregistry's `v1` structs,
+//! as serde attributes: `null` leaves the zero value, `omitempty` drops false, 0 and empty
+//! strings, slices and maps, `[]byte` is base64, `struct{}` is `{}`, `time.Time` is RFC 3339.
 //!
-//! Serialised through `codec::json`, they give the bytes ggcr's `json.Marshal` gives; decoded,
-//! they read what Go's `json.Unmarshal` reads from a base image (unknown keys dropped, `null`
-//! as the zero value), so a base config re-encodes as ggcr re-encodes it. Two liberties: keys
-//! are matched exactly (Go matches them case-insensitively; apko and ggcr write them exactly)
-//! and a negative descriptor size is refused (Go would carry it along).
+//! The OCI documents ([`super::descriptor`], [`super::manifest`], [`super::config`]) use these so
+//! that, serialised through `codec::json`, they give the bytes ggcr's `json.Marshal` gives, and
+//! decoded, they read what Go's `json.Unmarshal` reads (unknown keys dropped). Two liberties:
+//! keys are matched exactly (Go matches them case-insensitively; apko, cosign and ggcr write them
+//! exactly) and a negative size is refused (Go would carry it along). Pure: no I/O.
 //!
-//! Not for: what apko puts into them (`build::image`); descriptors and manifests read for
-//! their content only, and digests (`oci`). Reproduces reference/apko-format.md
-//! §10.2–§10.4 (ggcr v0.21.9 `pkg/v1/config.go`, `manifest.go`, `platform.go`).
-
-mod config;
-mod manifest;
+//! Not for: the encoder itself (`codec::json`), Go time (`codec::time`). Reproduces
+//! reference/apko-format.md §10.2–§10.4.
 
 use std::collections::BTreeMap;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::time::GoTime;
-
-pub use config::{Config, ConfigFile, HealthConfig, History, RootFs};
-pub use manifest::{Descriptor, IndexManifest, Manifest, Platform};
+use crate::codec::time::GoTime;
 
 impl Serialize for GoTime {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -49,7 +42,7 @@ impl Default for GoTime {
 }
 
 /// Go decodes `null` into any field as "leave the zero value".
-fn nul<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(super) fn nul<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
@@ -58,7 +51,7 @@ where
 }
 
 /// Go's `omitempty`: false, 0, and empty strings, slices and maps are left out.
-trait GoEmpty {
+pub(super) trait GoEmpty {
     fn go_empty(&self) -> bool;
 }
 
@@ -92,7 +85,7 @@ impl<K, V> GoEmpty for BTreeMap<K, V> {
     }
 }
 
-fn empty<T: GoEmpty>(value: &T) -> bool {
+pub(super) fn empty<T: GoEmpty>(value: &T) -> bool {
     value.go_empty()
 }
 
@@ -115,7 +108,7 @@ impl<'de> Deserialize<'de> for Empty {
 }
 
 /// Go `[]byte`: base64 in JSON.
-mod base64_bytes {
+pub(super) mod base64_bytes {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
@@ -132,9 +125,33 @@ mod base64_bytes {
     }
 }
 
+/// An optional Go string (`string` with `omitempty`): `None` is the empty string, so `null`,
+/// `""` and an absent key all read as `None`, and `None` (or `Some("")`) is left out.
+pub(super) mod optional {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.as_deref().unwrap_or_default())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(deserializer)?.filter(|text| !text.is_empty()))
+    }
+
+    /// `omitempty` for an optional string.
+    pub fn absent(value: &Option<String>) -> bool {
+        value.as_deref().is_none_or(str::is_empty)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::{ConfigFile, Descriptor};
     use crate::codec::json::to_vec_go;
 
     const DIFF_ID: &str = "sha256:20f698463c2755b6dc42b7d07e959ed7455a06e7367d507e829a315898f21a01";

@@ -1,14 +1,22 @@
-//! The image config (`v1.ConfigFile` and its parts) in ggcr's field order.
+//! The image config (`v1.ConfigFile` and its parts) in ggcr's field order, for reading a base
+//! image's config and writing the configs whose bytes are hashed (apko images, cosign's `.att`
+//! images).
 //!
-//! Not for: manifests and indexes (`manifest`). Reproduces ggcr v0.21.9 `pkg/v1/config.go`.
+//! Serialised through `codec::json`, a config gives the bytes ggcr's `json.Marshal` gives;
+//! decoded, it reads what Go's `json.Unmarshal` reads (see `oci::go_json`). Pure: no I/O.
+//!
+//! Not for: what apko puts into it (`build::image`); manifests and indexes
+//! ([`super::manifest`]). Reproduces ggcr v0.21.9 `pkg/v1/config.go` (reference/apko-format.md
+//! §10.2).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Empty, empty, nul};
+use super::digest::Digest;
+pub use super::go_json::Empty;
+use super::go_json::{empty, nul};
 use crate::codec::time::GoTime;
-use crate::oci::Digest;
 
 /// The image config (`v1.ConfigFile`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
