@@ -442,7 +442,7 @@ fn library_byte_counts_add_up_to_the_sizes_of_what_was_moved() {
     let remote = receipts::oci::Store::create(&reference, &settings).expect("registry");
     let root = remote.publish(&built.image_set(), Some("1")).expect("push");
     let local =
-        receipts::oci::Store::Layout(receipts::oci::layout::Layout::open(&layout_dir).unwrap());
+        receipts::oci::Store::from(receipts::oci::layout::Layout::open(&layout_dir).unwrap());
     let side = |store, trusted| receipts::rebuild::Named {
         side: receipts::rebuild::Side {
             store,
