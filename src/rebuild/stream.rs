@@ -7,9 +7,13 @@
 //! blob is drained so the store always finishes its digest check; a blob whose bytes do not
 //! hash to its digest is an error even if the consumer was satisfied.
 //!
+//! A stream can be stopped from outside ([`with_blob_until`]): the store's side fails at its
+//! next chunk, so the blob is an error (never a short read taken for the whole).
+//!
 //! Not for: decompressing or parsing (the caller's closure does that).
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::Error;
@@ -25,10 +29,20 @@ pub fn with_blob<T>(
     digest: &Digest,
     consume: impl FnOnce(&mut dyn Read) -> T,
 ) -> Result<T, Error> {
+    with_blob_until(store, digest, &AtomicBool::new(false), consume)
+}
+
+/// [`with_blob`], stopped (an error) as soon as `stop` is set.
+pub fn with_blob_until<T>(
+    store: &Store,
+    digest: &Digest,
+    stop: &AtomicBool,
+    consume: impl FnOnce(&mut dyn Read) -> T,
+) -> Result<T, Error> {
     let (sender, receiver) = sync_channel(CHUNKS_IN_FLIGHT);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
-            let mut sink = ChannelWriter { sender };
+            let mut sink = ChannelWriter { sender, stop };
             store.copy_blob(digest, &mut sink)
         });
         let mut reader = ChannelReader {
@@ -55,14 +69,19 @@ pub fn with_blob<T>(
     })
 }
 
-struct ChannelWriter {
+struct ChannelWriter<'s> {
     sender: SyncSender<Vec<u8>>,
+    stop: &'s AtomicBool,
 }
 
-impl Write for ChannelWriter {
+impl Write for ChannelWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         if bytes.is_empty() {
             return Ok(0);
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            // Not `Interrupted`: `write_all` retries that kind forever.
+            return Err(io::Error::other("the blob's stream was stopped"));
         }
         self.sender
             .send(bytes.to_vec())
