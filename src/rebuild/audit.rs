@@ -59,6 +59,9 @@ pub const SCRATCH_PREFIX: &str = "audit-";
 pub struct Settings {
     /// Rebuild and compare only these platforms (`os/arch[/variant]`); empty: every platform.
     pub platforms: Vec<String>,
+    /// The directory the predicate's relative paths (local repositories, keys) are read from,
+    /// as apko reads them from its working directory; empty: the process's.
+    pub working_dir: PathBuf,
     /// Package downloads: the cache and whether the network may be used.
     pub fetch: repository::Settings,
     /// Where the rebuilt layout and the build's scratch files go (default: the system's
@@ -233,6 +236,7 @@ impl Rebuild<'_> {
     fn run(&self, store: &Store, root: &Digest) -> Result<Built, Error> {
         let published = Published::read(store, root);
         let settings = crate::lock::Settings {
+            working_dir: self.settings.working_dir.clone(),
             archs: self.archs.clone(),
             fetch: self.settings.fetch.clone(),
             ..crate::lock::Settings::default()

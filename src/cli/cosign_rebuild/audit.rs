@@ -234,6 +234,7 @@ pub fn audit(args: &AuditArgs, image: &str, progress: &Progress) -> Result<Audit
     };
     let settings = Settings {
         platforms: args.platforms.clone(),
+        working_dir: PathBuf::new(),
         fetch: repository::Settings {
             cache_dir: args.cache_dir.clone(),
             network: if args.offline {
