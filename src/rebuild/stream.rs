@@ -122,3 +122,49 @@ impl Read for ChannelReader {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::layout::Layout;
+
+    /// A layout holding one blob of `size` bytes, and its digest.
+    fn layout_with_blob(size: usize) -> (tempfile::TempDir, Store, Digest) {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::create(dir.path()).unwrap();
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let digest = layout.write_blob(&bytes).unwrap();
+        (dir, Store::Layout(layout), digest)
+    }
+
+    #[test]
+    fn a_whole_blob_is_read_and_its_digest_checked() {
+        let (_dir, store, digest) = layout_with_blob(3 << 20);
+        let read = with_blob(&store, &digest, |reader| {
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes).map(|_| bytes)
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(Digest::of(&read), digest);
+    }
+
+    #[test]
+    fn a_stopped_stream_is_an_error_never_a_short_blob() {
+        let (_dir, store, digest) = layout_with_blob(3 << 20);
+        let stop = AtomicBool::new(false);
+        let result = with_blob_until(&store, &digest, &stop, |reader| {
+            let mut first = [0; 1024];
+            reader.read_exact(&mut first).unwrap();
+            stop.store(true, Ordering::Relaxed);
+            // What the consumer sees after the stop is an early end, which the result refuses.
+            io::copy(reader, &mut io::sink()).unwrap()
+        });
+        assert!(matches!(result, Err(Error::Blob { .. })), "{result:?}");
+        let stopped = AtomicBool::new(true);
+        let result = with_blob_until(&store, &digest, &stopped, |reader| {
+            io::copy(reader, &mut io::sink()).unwrap()
+        });
+        assert!(matches!(result, Err(Error::Blob { .. })), "{result:?}");
+    }
+}
