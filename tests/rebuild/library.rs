@@ -195,3 +195,55 @@ fn the_audit_as_a_library_call_identical_different_and_refused() {
     assert_eq!(report.signer.as_deref(), Some("UNVERIFIED"));
     assert_eq!(events[..2], ["verifying", "unverified"]);
 }
+
+/// Checking the published layers beside the rebuild changes no error: a layer whose bytes do
+/// not hash to its digest (served so by a hostile loopback proxy in front of the registry) fails
+/// the audit naming that blob, after the rebuild, exactly as the comparison reports it.
+#[test]
+fn a_published_layer_that_does_not_match_its_digest_fails_the_audit_naming_it() {
+    use crate::support::fault::{Flood, Proxy};
+    let server = Server::start();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let cache = dir.join("cache");
+    let (signing_key, public) = key_pair(dir, "signer");
+    let predicate = dir.join("predicate.json");
+    let image = format!("{}:v1", server.repository("golden"));
+    let (cache_arg, predicate_arg) = (cache.display().to_string(), predicate.display().to_string());
+    let mut args = vec!["build", "testdata/apko.yaml", "-o", &image, "--offline"];
+    args.extend(["--cache-dir", &cache_arg, "--locked-out", &predicate_arg]);
+    args.extend(TITLE_VENDOR);
+    let built = binary(&upstream_dir(), &args);
+    assert!(built.status.success(), "{}", describe(&built));
+    attest(&image, &predicate, &signing_key);
+
+    let front = Proxy::hostile(server.host(), |method, path| {
+        (method == "GET" && path.ends_with(&format!("/blobs/{}", fixture::AMD64_LAYER))).then(
+            || Flood {
+                status: 200,
+                content_type: "application/octet-stream".into(),
+                size: 4096,
+                announced: true,
+                headers: Vec::new(),
+            },
+        )
+    });
+    let tampered = format!("{}/golden:v1", front.host());
+    let policy = key_policy(&public);
+    let verification = Verification::Policy {
+        policy: &policy,
+        trusted_root: None,
+        key_name: None,
+    };
+    let (result, events) = audit_image(&tampered, &verification, &settings(&cache));
+    let error = result.unwrap_err();
+    let audit::Error::Compare { image, source } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*image, tampered);
+    assert!(
+        matches!(source.as_ref(), rebuild::Error::Blob { digest, .. } if digest.to_string() == fixture::AMD64_LAYER),
+        "{source:?}"
+    );
+    assert!(events.contains(&"comparing".to_owned()), "{events:?}");
+}
