@@ -123,6 +123,12 @@ fn audit_once(dir: &Path, image: &str, public: &str) -> (Duration, u64, Duration
     );
     assert!(report.starts_with("identical: "), "{report}");
     assert_eq!(stderr.matches(": rebuilt image ").count(), 1, "{stderr}");
+    // Where the time went: verified, rebuilt (the layers were checked meanwhile), done.
+    let phases: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("phase "))
+        .collect();
+    eprintln!("audit phases (s): {}", phases.join(", "));
     (elapsed, peak_kb, cpu, report)
 }
 
@@ -247,12 +253,20 @@ fn child(spec: &str) {
         ..Settings::default()
     };
     let reference = receipts::oci::Reference::parse(image).expect("image reference");
-    let audited = receipts::rebuild::audit(image, &reference, &verification, &settings, &|e| {
-        if let Event::Build(receipts::build::pipeline::Progress::Image { arch, digest, .. }) = e {
-            eprintln!("{arch}: rebuilt image {digest}");
-        }
-    })
-    .unwrap_or_else(|e| panic!("audit of {image}: {e:?}"));
+    let start = Instant::now();
+    let audited =
+        receipts::rebuild::audit(image, &reference, &verification, &settings, &|e| match e {
+            Event::Build(receipts::build::pipeline::Progress::Image { arch, digest, .. }) => {
+                eprintln!("{arch}: rebuilt image {digest}");
+                eprintln!("phase rebuilt {:.2}", start.elapsed().as_secs_f64());
+            }
+            Event::Rebuilding { .. } => {
+                eprintln!("phase verified {:.2}", start.elapsed().as_secs_f64());
+            }
+            _ => {}
+        })
+        .unwrap_or_else(|e| panic!("audit of {image}: {e:?}"));
+    eprintln!("phase done {:.2}", start.elapsed().as_secs_f64());
     print!("{}", audited.report.to_text());
 }
 
@@ -405,9 +419,12 @@ fn main() {
         audit.as_secs_f64() / floor.as_secs_f64().max(1e-9),
         audit_cpu.as_secs_f64() / floor_cpu.as_secs_f64().max(1e-9)
     );
+    let mut sorted = pairs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
     let pairs: Vec<String> = pairs.iter().map(|r| format!("{r:.2}")).collect();
     println!(
-        "\naudit / build wall, run by run: {}; load average {load_before} before, {} after",
+        "\naudit / build wall, run by run: {} (median {median:.2}); load average {load_before} before, {} after",
         pairs.join(", "),
         load()
     );
