@@ -71,7 +71,7 @@ fn main() {
     let (time, rss) = measure(runs, || floor(&published, &layers));
     row("floor: pull + gunzip + SHA-256", time, compressed, rss);
     let (time, rss) = measure(runs, || {
-        let report = rebuild::audit(
+        let report = rebuild::compare_published(
             Side {
                 store: &published,
                 root,

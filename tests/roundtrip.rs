@@ -165,7 +165,7 @@ fn round_trip(case: &Case) -> ImageConfiguration {
     let kept = temp.path().join("rebuilt");
     rebuilt.write_layout(&kept).expect("rebuilt layout");
     let (published_store, rebuilt_store) = (store(&published), store(&kept));
-    let report = rebuild::audit(
+    let report = rebuild::compare_published(
         Side {
             store: &published_store,
             root: built.digest(),

@@ -45,7 +45,7 @@ pub fn scratch_area(cache_dir: Option<&std::path::Path>) -> PathBuf {
 pub const SCRATCH_PREFIXES: &[&str] = &[crate::build::layer::SCRATCH_PREFIX, AUDIT_PREFIX];
 
 /// How an audit's rebuilt layout is named in the scratch area (`audit-<pid>-<random>`).
-pub const AUDIT_PREFIX: &str = "audit-";
+pub const AUDIT_PREFIX: &str = crate::rebuild::audit::SCRATCH_PREFIX;
 
 impl ResolveArgs {
     /// The settings these options describe, relative paths read from the process's working

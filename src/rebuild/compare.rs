@@ -18,14 +18,16 @@
 //! ([`super::report`]).
 
 use std::io::Read;
+use std::sync::atomic::AtomicBool;
 
 use super::Error;
+use super::checked::Checked;
 use super::diff::{Difference, FileDiff, Tree, json};
 use super::image::{Image, PlatformImage, Side};
 use super::report::{
     Compared, LayerReport, LayerSide, PlatformReport, Report, SCHEMA_VERSION, Subject, Verdict,
 };
-use super::stream::with_blob;
+use super::stream::{with_blob, with_blob_until};
 use crate::compress::strict;
 use crate::oci::{Descriptor, Digest, Store};
 
@@ -51,13 +53,24 @@ pub struct Named<'a> {
 
 /// Compares `a` with `b`.
 pub fn compare(a: Named<'_>, b: Named<'_>, options: &Options) -> Result<Report, Error> {
+    compare_checked(a, b, options, &Checked::default())
+}
+
+/// Compares `a` with `b`, taking the layers of an untrusted `b` found in `checked` as already
+/// decoded (the audit checks the published layers while it rebuilds).
+pub(super) fn compare_checked(
+    a: Named<'_>,
+    b: Named<'_>,
+    options: &Options,
+    checked: &Checked,
+) -> Result<Report, Error> {
     let image_a = Image::read(a.side.store, &a.side.root)?;
     let image_b = Image::read(b.side.store, &b.side.root)?;
     let keys = platform_keys(&image_a, &image_b, a, b, options)?;
     let mut platforms = Vec::new();
     for key in &keys {
         let report = match (image_a.platform(key), image_b.platform(key)) {
-            (Some(pa), Some(pb)) => compare_platform(key, (a, pa), (b, pb), options)?,
+            (Some(pa), Some(pb)) => compare_platform(key, (a, pa), (b, pb), (options, checked))?,
             (pa, pb) => one_sided(key, pa, pb, a, b),
         };
         platforms.push(report);
@@ -170,7 +183,7 @@ fn compare_platform(
     key: &str,
     (a, pa): (Named<'_>, &PlatformImage),
     (b, pb): (Named<'_>, &PlatformImage),
-    options: &Options,
+    how: (&Options, &Checked),
 ) -> Result<PlatformReport, Error> {
     let manifest_differences = if pa.descriptor.digest == pb.descriptor.digest {
         Vec::new()
@@ -188,7 +201,7 @@ fn compare_platform(
     for index in 0..count {
         let la = layer_at(pa, index);
         let lb = layer_at(pb, index);
-        layers.push(compare_layer(index, (a, la), (b, lb), options)?);
+        layers.push(compare_layer(index, (a, la), (b, lb), how)?);
     }
     let worst_layer = layers
         .iter()
@@ -307,7 +320,8 @@ fn layer_at(platform: &PlatformImage, index: usize) -> LayerAt<'_> {
 }
 
 /// What strictly decoding one side's layer showed.
-enum Decoded {
+#[derive(Debug, Clone)]
+pub(super) enum Decoded {
     /// Not streamed: the side is trusted.
     Trusted,
     /// Strict gzip (or an uncompressed tar) that hashes to this digest.
@@ -320,10 +334,15 @@ fn compare_layer(
     index: usize,
     (a, la): (Named<'_>, LayerAt<'_>),
     (b, lb): (Named<'_>, LayerAt<'_>),
-    options: &Options,
+    (options, checked): (&Options, &Checked),
 ) -> Result<LayerReport, Error> {
     let decoded_a = la.map(|l| decode(a.side, l.0)).transpose()?;
-    let decoded_b = lb.map(|l| decode(b.side, l.0)).transpose()?;
+    let decoded_b = lb
+        .map(|l| match checked.get(l.0) {
+            Some(done) if !b.side.trusted => Ok(done.clone()),
+            _ => decode(b.side, l.0),
+        })
+        .transpose()?;
     let side = |l: LayerAt<'_>, decoded: &Option<Decoded>| {
         l.map(|(d, diff_id)| LayerSide {
             digest: d.digest,
@@ -439,6 +458,15 @@ fn compression(media_type: &str) -> Option<bool> {
 
 /// Streams an untrusted side's layer: digest checked by the store, gzip decoded strictly.
 fn decode(side: Side<'_>, descriptor: &Descriptor) -> Result<Decoded, Error> {
+    decode_until(side, descriptor, &AtomicBool::new(false))
+}
+
+/// [`decode`], stopped (an error) as soon as `stop` is set.
+pub(super) fn decode_until(
+    side: Side<'_>,
+    descriptor: &Descriptor,
+    stop: &AtomicBool,
+) -> Result<Decoded, Error> {
     if side.trusted {
         return Ok(Decoded::Trusted);
     }
@@ -449,7 +477,7 @@ fn decode(side: Side<'_>, descriptor: &Descriptor) -> Result<Decoded, Error> {
     );
     match compression(&descriptor.media_type) {
         Some(true) => {
-            let result = with_blob(side.store, &descriptor.digest, |reader| {
+            let result = with_blob_until(side.store, &descriptor.digest, stop, |reader| {
                 strict::Reader::new(task.reader(reader)).finish()
             })?;
             Ok(match result {
@@ -458,7 +486,7 @@ fn decode(side: Side<'_>, descriptor: &Descriptor) -> Result<Decoded, Error> {
             })
         }
         Some(false) => {
-            with_blob(side.store, &descriptor.digest, |reader| {
+            with_blob_until(side.store, &descriptor.digest, stop, |reader| {
                 std::io::copy(&mut task.reader(reader), &mut std::io::sink())
             })?
             .map_err(|source| Error::Read {

@@ -1,24 +1,29 @@
-//! The audit: compare a rebuilt image with a published one (identical, equivalent or
-//! different), diff manifests, configs and layer file trees, and report.
+//! The audit: verify a published image's image-configuration attestation, rebuild it from the
+//! verified predicate, and compare the rebuild with the published image (identical, equivalent
+//! or different), diffing manifests, configs and layer file trees, and report.
 //!
-//! Both images are read through [`crate::oci::Store`] (a registry repository or an OCI layout),
-//! so the same code compares a published image with a rebuild ([`audit`]) and any two images
-//! ([`diff`]). Verifying the attestation and building are the caller's: it hands in the
-//! published image and a rebuilt one (for instance the layout the builder just wrote), gets a
-//! [`Report`], and sets [`Report::signer`] from its verification.
+//! [`audit()`] is the whole audit as one call ([`audit`](mod@audit) module: verification,
+//! the rebuild with the published layers checked beside it, comparison, keeping and
+//! publishing); the caller hands in the image, a verification policy with its trusted material
+//! (loading keys and trusted roots is the caller's), and [`audit::Settings`], and gets a
+//! [`Report`] with the verified signer.
 //!
 //! ```no_run
-//! # fn demo(published: &receipts::oci::Store, digest: receipts::oci::Digest,
-//! #         rebuilt: &receipts::oci::Store, rebuilt_digest: receipts::oci::Digest)
-//! #         -> Result<(), receipts::rebuild::Error> {
-//! use receipts::rebuild::{self, Options, Side};
-//! let published = Side { store: published, root: digest, trusted: false };
-//! let rebuilt = Side { store: rebuilt, root: rebuilt_digest, trusted: true };
-//! let report = rebuild::audit(published, "registry.example/app:1", rebuilt, &Options::default())?;
-//! print!("{}", report.to_text());
+//! # fn demo(policy: &receipts::attest::verify::Policy) -> Result<(), Box<dyn std::error::Error>> {
+//! use receipts::oci::Reference;
+//! use receipts::rebuild::{self, audit};
+//! let image = "registry.example/app:1";
+//! let verification = audit::Verification::Policy { policy, trusted_root: None, key_name: None };
+//! let audited = rebuild::audit(image, &Reference::parse(image)?, &verification,
+//!                              &audit::Settings::default(), &|_event| {})?;
+//! print!("{}", audited.report.to_text());
 //! # Ok(()) }
 //! ```
 //!
+//! Images are read through [`crate::oci::Store`] (a registry repository or an OCI layout), so
+//! the same comparison serves a published image against a rebuild ([`compare_published`]) and
+//! any two images ([`diff`]). Catalogue audits ([`catalog`]) run many audits on top of this.
+
 //! Verdicts are defined in [`compare`]. Published blobs are always streamed and checked
 //! against their digests, and their gzip decoded strictly; nothing is extracted to disk.
 //!
@@ -65,15 +70,19 @@
 //! are left out as noted. Changed-field names are those of ENTRY, with `xattr.<name>` and
 //! `pax.<key>` for single attributes and records.
 //!
-//! Not for: building ([`crate::build`]) or verifying attestations ([`crate::attest`]).
+//! Not for: building ([`crate::build`]), verifying attestations ([`crate::attest`]), loading
+//! keys and trusted material, printing and exit statuses (the command line).
 
+pub mod audit;
 pub mod catalog;
+mod checked;
 pub mod compare;
 pub mod diff;
 mod image;
 pub mod report;
 mod stream;
 
+pub use audit::audit;
 pub use compare::{Named, Options};
 pub use image::{Side, platform_key};
 pub use report::{Report, Verdict};
@@ -180,11 +189,11 @@ pub enum Error {
     },
 }
 
-/// Audits a published image against a rebuild of it. Side A is the rebuild (what the image
-/// should be; `rebuilt.trusted` when this process built it), side B the published image (never
-/// trusted), so a file "added" is one the published image has and the rebuild has not. The
-/// rebuilt image is named by its store.
-pub fn audit(
+/// Compares a published image with a rebuild of it (the comparison step of [`audit()`]). Side A
+/// is the rebuild (what the image should be; `rebuilt.trusted` when this process built it),
+/// side B the published image (never trusted), so a file "added" is one the published image has
+/// and the rebuild has not. The rebuilt image is named by its store.
+pub fn compare_published(
     published: Side<'_>,
     published_name: &str,
     rebuilt: Side<'_>,

@@ -16,7 +16,7 @@ use crate::support;
 use crate::support::registry::Registry as Server;
 
 const PASSWORD: &str = "audit-test";
-const TITLE_VENDOR: [&str; 4] = [
+pub(super) const TITLE_VENDOR: [&str; 4] = [
     "--annotations",
     "org.opencontainers.image.vendor=Vendor",
     "--annotations",
@@ -24,11 +24,11 @@ const TITLE_VENDOR: [&str; 4] = [
 ];
 
 /// apko's `internal/cli`: its configuration names `./testdata/packages`.
-fn upstream_dir() -> PathBuf {
+pub(super) fn upstream_dir() -> PathBuf {
     support::data("chainguard-dev/apko/internal/cli")
 }
 
-fn binary(dir: &Path, args: &[&str]) -> Output {
+pub(super) fn binary(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"))
         .current_dir(dir)
         .args(args)
@@ -39,7 +39,7 @@ fn binary(dir: &Path, args: &[&str]) -> Output {
         .expect("cosign-rebuild runs")
 }
 
-fn describe(output: &Output) -> String {
+pub(super) fn describe(output: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
         output.status.code(),
@@ -49,14 +49,14 @@ fn describe(output: &Output) -> String {
 }
 
 /// A key pair `<dir>/<name>.key`, `<dir>/<name>.pub`.
-fn key_pair(dir: &Path, name: &str) -> (String, String) {
+pub(super) fn key_pair(dir: &Path, name: &str) -> (String, String) {
     let output = binary(dir, &["generate-key-pair", "--output-key-prefix", name]);
     assert!(output.status.success(), "{}", describe(&output));
     let path = |ext: &str| dir.join(format!("{name}.{ext}")).display().to_string();
     (path("key"), path("pub"))
 }
 
-fn attest(image: &str, predicate: &Path, key: &str) {
+pub(super) fn attest(image: &str, predicate: &Path, key: &str) {
     let predicate = predicate.display().to_string();
     let output = binary(
         Path::new("/"),
@@ -89,7 +89,7 @@ fn audit(image: &str, public: &str, cache: &Path, extra: &[&str]) -> Output {
     binary(&upstream_dir(), &args)
 }
 
-fn publish(server: &Server, fixture: &Fixture, name: &str) -> String {
+pub(super) fn publish(server: &Server, fixture: &Fixture, name: &str) -> String {
     let image = format!("{}:v1", server.repository(name));
     let store = Store::create(&Reference::parse(&image).unwrap(), &Default::default()).unwrap();
     store.publish(&fixture.image_set(), Some("v1")).unwrap();

@@ -16,7 +16,7 @@ fn audit_with(
     options: &Options,
 ) -> Result<Report, rebuild::Error> {
     let (published_store, rebuilt_store) = (published.store(), rebuilt.store());
-    rebuild::audit(
+    rebuild::compare_published(
         Side {
             store: &published_store,
             root: published.root(),

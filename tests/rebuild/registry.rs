@@ -16,7 +16,7 @@ fn publish(server: &Server, fixture: &Fixture, name: &str) -> (Store, receipts::
 
 fn audit(store: &Store, root: receipts::oci::Digest, rebuilt: &Fixture) -> rebuild::Report {
     let rebuilt_store = rebuilt.store();
-    rebuild::audit(
+    rebuild::compare_published(
         Side {
             store,
             root,

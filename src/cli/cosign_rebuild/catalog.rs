@@ -3,11 +3,10 @@
 //!
 //! The seam: the library runs the catalogue through its one-method
 //! [`catalog::Auditor`](crate::rebuild::catalog::Auditor) trait, and this file implements it
-//! with [`ProcessAuditor`], which runs this very binary's audit,
-//! `cosign-rebuild rebuild IMAGE@DIGEST --output json --quiet` plus the entry's policy flags, as
-//! a child process (so `audit.rs` is untouched, and each audit's memory is its own and
-//! returned when it ends). When the audit becomes a library call, an auditor calling it
-//! replaces [`ProcessAuditor`] and nothing else changes.
+//! with [`InProcessAuditor`], which runs the audit command's own work
+//! ([`rebuild::audit()`](crate::rebuild::audit()) with the entry's policy as its signer flags)
+//! on the runner's `--jobs` threads, so a record says exactly what `cosign-rebuild rebuild
+//! IMAGE@DIGEST --output json` would have printed.
 //!
 //! The shard is `--shard INDEX/COUNT`, else `JOB_COMPLETION_INDEX` (set by Kubernetes in the
 //! pods of an Indexed Job) with `JOB_COMPLETIONS` (set by the Job's pod template to its
@@ -17,13 +16,14 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::Outcome;
-use super::keys;
+use super::diff::Output;
+use super::verify::SignerArgs;
+use super::{audit, keys};
 use crate::attest::key;
+use crate::cli::progress::Progress;
 use crate::cli::registry::RegistryArgs;
-use crate::rebuild::Verdict;
 use crate::rebuild::catalog::run::{Error as RunError, Event};
 use crate::rebuild::catalog::{
     self, Attester, Audited, Catalogue, Shard, Signer, Target, file, shard, summary,
@@ -188,7 +188,7 @@ fn run_audit(args: &AuditArgs, quiet: bool) -> Result<Outcome, Error> {
         (Some(path), true) => Some(load_attester(path)?),
         _ => None,
     };
-    let auditor = ProcessAuditor {
+    let auditor = InProcessAuditor {
         build: catalogue.build.clone(),
         registry: registry.clone(),
     };
@@ -318,159 +318,140 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Audits one image by running this binary's audit as a child process.
-pub struct ProcessAuditor {
+/// Audits one image in this process: the audit command's own work ([`audit::audit`]), quiet,
+/// with the entry's policy as its signer flags. Each audit runs on one of the runner's `--jobs`
+/// threads; an error is recorded as the command line would print it (its causes and hint).
+///
+/// Process isolation bought nothing the runner needs: the audit does not panic on input, keeps
+/// no global state but the package cache (safe to share between processes, hence threads), and
+/// its memory is bounded per audit; a panic all the same is caught and recorded.
+pub struct InProcessAuditor {
     build: file::Build,
     registry: RegistryArgs,
 }
 
-/// Why a child audit reached no verdict.
+/// Why an audit in this process reached no verdict.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    /// The child cannot be started.
-    #[error("cannot run the audit of {image}")]
-    Spawn {
+    /// The entry's signer names both an exact value and a regular expression for one field.
+    #[error("the signer of {image} gives both {first} and {second}")]
+    Conflict {
         /// The image.
         image: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
+        /// The one field.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
     },
-    /// The audit failed: its own error chain.
+    /// The audit failed: its error, causes and hint as the command line prints them.
     #[error("{message}")]
     Failed {
-        /// The child's error and causes as it printed them.
+        /// The rendered error.
         message: String,
     },
-    /// The audit's report is not JSON.
-    #[error("the audit of {image} printed no JSON report")]
-    Report {
+    /// The audit panicked (a bug): recorded, and the other images go on.
+    #[error("the audit of {image} stopped on an internal error")]
+    Panicked {
         /// The image.
         image: String,
-        /// Why.
-        #[source]
-        source: serde_json::Error,
     },
 }
 
-impl ProcessAuditor {
-    /// The child's arguments for `target`.
-    fn arguments(&self, target: &Target<'_>) -> Vec<std::ffi::OsString> {
-        let mut args: Vec<std::ffi::OsString> = vec![
-            "rebuild".into(),
-            target.pinned.clone().into(),
-            "--output".into(),
-            "json".into(),
-            "--quiet".into(),
-        ];
+impl InProcessAuditor {
+    /// The audit command's options for `target`: its pinned reference, the entry's policy and
+    /// platforms, and the run's cache and registry options.
+    fn arguments(&self, target: &Target<'_>) -> Result<audit::AuditArgs, AuditError> {
         let policy = &target.entry.policy;
-        let mut flag = |name: &str, value: Option<&std::ffi::OsStr>| {
-            if let Some(value) = value {
-                args.push(name.into());
-                args.push(value.to_owned());
-            }
+        let mut signer = SignerArgs {
+            key: None,
+            certificate_identity: None,
+            certificate_identity_regexp: None,
+            certificate_oidc_issuer: None,
+            certificate_oidc_issuer_regexp: None,
+            github_workflow_trigger: None,
+            github_workflow_sha: None,
+            github_workflow_name: None,
+            github_workflow_repository: None,
+            github_workflow_ref: None,
         };
         match &policy.signer {
-            Signer::Key(key) => flag("--key", Some(key.as_os_str())),
+            Signer::Key(key) => signer.key = Some(key.clone()),
             Signer::Certificate {
                 identity,
                 identity_regexp,
                 oidc_issuer,
                 oidc_issuer_regexp,
             } => {
-                fn os(text: &Option<String>) -> Option<&std::ffi::OsStr> {
-                    text.as_deref().map(std::ffi::OsStr::new)
+                // The audit's flags of these names conflict: refused as the command line would.
+                let conflict = |first, second| AuditError::Conflict {
+                    image: target.entry.image.clone(),
+                    first,
+                    second,
+                };
+                if identity.is_some() && identity_regexp.is_some() {
+                    return Err(conflict(
+                        "certificate-identity",
+                        "certificate-identity-regexp",
+                    ));
                 }
-                flag("--certificate-identity", os(identity));
-                flag("--certificate-identity-regexp", os(identity_regexp));
-                flag("--certificate-oidc-issuer", os(oidc_issuer));
-                flag("--certificate-oidc-issuer-regexp", os(oidc_issuer_regexp));
+                if oidc_issuer.is_some() && oidc_issuer_regexp.is_some() {
+                    return Err(conflict(
+                        "certificate-oidc-issuer",
+                        "certificate-oidc-issuer-regexp",
+                    ));
+                }
+                signer.certificate_identity = identity.clone();
+                signer.certificate_identity_regexp = identity_regexp.clone();
+                signer.certificate_oidc_issuer = oidc_issuer.clone();
+                signer.certificate_oidc_issuer_regexp = oidc_issuer_regexp.clone();
             }
         }
-        flag(
-            "--trusted-root",
-            policy.trusted_root.as_deref().map(Path::as_os_str),
-        );
-        flag(
-            "--cache-dir",
-            self.build.cache_dir.as_deref().map(Path::as_os_str),
-        );
-        for platform in &target.entry.platforms {
-            flag("--platform", Some(std::ffi::OsStr::new(platform)));
-        }
-        for config in &self.registry.registry_config {
-            flag("--registry-config", Some(config.as_os_str()));
-        }
-        flag(
-            "--registry-username",
-            self.registry.username.as_deref().map(std::ffi::OsStr::new),
-        );
-        let switches = [
-            (policy.insecure_ignore_tlog, "--insecure-ignore-tlog"),
-            (policy.insecure_ignore_sct, "--insecure-ignore-sct"),
-            (self.build.offline, "--offline"),
-            (self.registry.plain_http, "--allow-http-registry"),
-            (self.registry.insecure, "--allow-insecure-registry"),
-        ];
-        for (on, name) in switches {
-            if on {
-                args.push(name.into());
-            }
-        }
-        args
+        Ok(audit::AuditArgs {
+            image: Some(target.pinned.clone()),
+            insecure_skip_verify: false,
+            old_insecure_skip_verify: false,
+            signer: Box::new(signer),
+            trusted_root: policy.trusted_root.clone(),
+            insecure_ignore_tlog: policy.insecure_ignore_tlog,
+            insecure_ignore_sct: policy.insecure_ignore_sct,
+            platforms: target.entry.platforms.clone(),
+            publish: None,
+            keep: None,
+            output: Output::Json,
+            offline: self.build.offline,
+            cache_dir: self.build.cache_dir.clone(),
+            registry: self.registry.clone(),
+        })
     }
 }
 
-impl catalog::Auditor for ProcessAuditor {
+impl catalog::Auditor for InProcessAuditor {
     type Error = AuditError;
 
     fn audit(&self, target: &Target<'_>) -> Result<Audited, AuditError> {
-        let image = target.entry.image.clone();
-        let exe = std::env::current_exe().map_err(|source| AuditError::Spawn {
-            image: image.clone(),
-            source,
-        })?;
-        let mut command = Command::new(exe);
-        command
-            .args(self.arguments(target))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // The password goes by environment, never on a command line others can list.
-        if let Some(password) = &self.registry.password {
-            command.env("RECEIPTS_REGISTRY_PASSWORD", password);
-        }
-        let output = command.output().map_err(|source| AuditError::Spawn {
-            image: image.clone(),
-            source,
-        })?;
-        match output.status.code() {
-            Some(0 | 3) => {
-                let report: serde_json::Value =
-                    serde_json::from_slice(&output.stdout).map_err(|source| {
-                        AuditError::Report {
-                            image: image.clone(),
-                            source,
-                        }
-                    })?;
-                let verdict = match report.get("verdict").and_then(|v| v.as_str()) {
-                    Some("identical") => Verdict::Identical,
-                    Some("equivalent") => Verdict::Equivalent,
-                    _ => Verdict::Different,
-                };
-                Ok(Audited { verdict, report })
-            }
-            code => {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                let message = stderr.trim().trim_start_matches("error: ").to_owned();
-                Err(AuditError::Failed {
-                    message: if message.is_empty() {
-                        format!("the audit of {image} ended with {code:?} and said nothing")
-                    } else {
-                        message
-                    },
+        let args = self.arguments(target)?;
+        let quiet = Progress::new(true);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            audit::audit(&args, &target.pinned, &quiet)
+        }));
+        match run {
+            Ok(Ok(audited)) => {
+                let report = &audited.report;
+                Ok(Audited {
+                    verdict: report.verdict,
+                    // The record holds the report as `--output json` prints it.
+                    report: serde_json::from_str(&report.to_json()).unwrap_or_default(),
                 })
             }
+            Ok(Err(error)) => {
+                let rendered = crate::cli::render_chain(&super::Error::Audit(error));
+                Err(AuditError::Failed {
+                    message: rendered.trim().trim_start_matches("error: ").to_owned(),
+                })
+            }
+            Err(_) => Err(AuditError::Panicked {
+                image: target.entry.image.clone(),
+            }),
         }
     }
 }
