@@ -8,14 +8,19 @@
 //! build equals it, and building the predicate as apko builds a file (`cosign-rebuild build
 //! PREDICATE`) equals it too. Changing the predicate's package order changes the rebuild.
 //!
-//! In process (library calls, offline, local repositories); the binary and a real registry are
-//! exercised on a subset by `readme` and `rebuild::audit`.
+//! Every case also goes the way a release and an auditor go: the image is pushed to a real
+//! loopback registry (`docker-registry`), the predicate attested there with a cosign key by the
+//! binary (`attest --tlog-upload=false`), and the library's audit (`rebuild::audit`: fetch,
+//! verify, rebuild, compare) says `identical`. Builds and rebuilds are offline over local
+//! repositories.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use receipts::apk::repository::{self, Network};
 use receipts::apk::writer::{self, PackageSpec, SigningKey};
+use receipts::attest::key;
+use receipts::attest::verify::{Expected, Policy};
 use receipts::build::image::{GoTime, SourceDate};
 use receipts::build::pipeline::{self, Built, Packages, Request};
 use receipts::build::predicate;
@@ -23,9 +28,11 @@ use receipts::config::lock::{LockPackage, LockRepository};
 use receipts::config::{Architecture, ImageConfiguration, Loader, Lock};
 use receipts::lock::{self, Locker, output};
 use receipts::oci::{Reference, Store};
+use receipts::rebuild::audit::{Settings as AuditSettings, Verification};
 use receipts::rebuild::{self, Side};
 
 use crate::support;
+use crate::support::registry::Registry;
 
 /// One way to build one configuration.
 struct Case {
@@ -186,7 +193,75 @@ fn round_trip(case: &Case) -> ImageConfiguration {
         "{}",
         case.label
     );
+    through_a_registry(case, &built, &cache);
     predicate
+}
+
+fn test_key(ext: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/keys/receipts-test.{ext}"))
+}
+
+/// build → push to a loopback registry → `attest --predicate` (the `--locked-out` bytes) with
+/// a key, through the binary → `rebuild::audit` of the tag → `identical`.
+fn through_a_registry(case: &Case, built: &Built, cache: &Path) {
+    let server = Registry::start();
+    let image = format!("{}:release", server.repository("roundtrip"));
+    let reference = Reference::parse(&image).expect("reference");
+    Store::create(&reference, &Default::default())
+        .expect("registry store")
+        .publish(&built.image_set(), Some("release"))
+        .unwrap_or_else(|e| panic!("{}: push: {e}", case.label));
+    let temp = tempfile::tempdir().expect("temp");
+    let predicate_file = temp.path().join("predicate.json");
+    let predicate = built.predicate().expect("predicate");
+    let bytes = output::encode(predicate, output::Format::Json).expect("encode");
+    std::fs::write(&predicate_file, bytes).expect("write predicate");
+    let attested = std::process::Command::new(env!("CARGO_BIN_EXE_cosign-rebuild"))
+        .arg("attest")
+        .arg(&image)
+        .arg("--predicate")
+        .arg(&predicate_file)
+        .arg("--key")
+        .arg(test_key("rsa"))
+        .arg("--tlog-upload=false")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .env("COSIGN_PASSWORD", "")
+        .output()
+        .expect("cosign-rebuild runs");
+    assert!(
+        attested.status.success(),
+        "{}: attest: {}",
+        case.label,
+        String::from_utf8_lossy(&attested.stderr)
+    );
+    let public = std::fs::read(test_key("rsa.pub")).expect("public key");
+    let policy = Policy {
+        expected: Expected::Key(key::load_public_key(&public).expect("public key parses")),
+        ignore_tlog: true,
+        ignore_sct: false,
+    };
+    let settings = AuditSettings {
+        working_dir: case.dir.clone(),
+        fetch: repository::Settings {
+            cache_dir: Some(cache.to_owned()),
+            network: Network::Offline,
+        },
+        scratch_dir: Some(temp.path().join("scratch")),
+        ..AuditSettings::default()
+    };
+    let verification = Verification::Policy {
+        policy: &policy,
+        trusted_root: None,
+        key_name: None,
+    };
+    let audited = rebuild::audit(&image, &reference, &verification, &settings, &|_| {})
+        .unwrap_or_else(|e| panic!("{}: audit through the registry: {e:?}", case.label));
+    assert_eq!(
+        audited.report.verdict,
+        rebuild::Verdict::Identical,
+        "{}: audit through the registry",
+        case.label
+    );
 }
 
 /// `cosign-rebuild build PREDICATE`: the file built as apko builds it (resolved, unified).
