@@ -609,9 +609,9 @@ fn plan_from_lock(
                     })?;
                 Ok(Job {
                     package: Package {
-                        name: entry.name.clone(),
-                        version: entry.version.clone(),
-                        arch: entry.architecture.clone(),
+                        name: entry.name.as_str().into(),
+                        version: entry.version.as_str().into(),
+                        arch: entry.architecture.as_str().into(),
                         checksum,
                         ..Package::default()
                     },
@@ -722,7 +722,8 @@ fn listed_order(
         .iter()
         .enumerate()
         .find(|(at, resolved)| {
-            !order.contains(at) && !base.is_some_and(|names| names.contains(&resolved.package.name))
+            !order.contains(at)
+                && !base.is_some_and(|names| names.contains(resolved.package.name.as_str()))
         })
     {
         return Err(Error::Listed {
@@ -1006,7 +1007,7 @@ fn read_packages(
 fn read_package(spool: &Spool, job: &Job, fetch: &FetchFn<'_>) -> Result<PackageSource, Error> {
     let name = &job.package.name;
     let file = fetch(job).map_err(|source| Error::Fetch {
-        package: name.clone(),
+        package: name.to_string(),
         url: job.url.clone(),
         source,
     })?;
@@ -1014,7 +1015,7 @@ fn read_package(spool: &Spool, job: &Job, fetch: &FetchFn<'_>) -> Result<Package
     let (source, _) =
         PackageSource::read_apk(spool, file, name, Limits::default()).map_err(|source| {
             Error::Package {
-                package: name.clone(),
+                package: name.to_string(),
                 url: job.url.clone(),
                 source: Box::new(source),
             }

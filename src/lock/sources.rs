@@ -204,7 +204,7 @@ pub(super) fn read_base(
         .collect();
     let names = installed
         .into_iter()
-        .map(|record| record.package.name)
+        .map(|record| record.package.name.into())
         .collect();
     let url = format!("{}/{apk_arch}", base.apkindex.trim_end_matches('/'));
     Ok(BaseList {
