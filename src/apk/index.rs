@@ -241,15 +241,16 @@ impl Pieces {
         true
     }
 
-    /// Closes the queue, parses on this thread every piece without a result (waiting, or being
-    /// parsed by the helper) and returns the results in order.
+    /// Closes the queue, parses on this thread every piece without a result and returns the
+    /// results in order: first the pieces the helper has not taken, then any it is still in the
+    /// middle of (it may have finished them meanwhile; if not, they are parsed here too).
     fn finish(&self) -> Vec<Result<Parsed, Error>> {
         let mut state = self.lock();
         state.closed = true;
-        state.waiting.clear();
+        let untaken: Vec<usize> = state.waiting.drain(..).collect();
         self.changed.notify_all();
         let count = state.pieces.len();
-        for number in 0..count {
+        for number in untaken.into_iter().chain(0..count) {
             let piece = match (state.results.get(number), state.pieces.get(number).cloned()) {
                 (Some(None), Some(piece)) => piece,
                 _ => continue,
