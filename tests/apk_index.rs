@@ -199,12 +199,12 @@ fn private_packages_match_melange_apkindex_json() {
         assert_eq!(signed.index.packages.len(), expected.len());
         assert_eq!(expected.len(), 2);
         for (package, want) in signed.index.packages.iter().zip(expected) {
-            assert_eq!(package.name, want["Name"]);
-            assert_eq!(package.version, want["Version"]);
-            assert_eq!(package.arch, want["Arch"]);
-            assert_eq!(package.description, want["Description"]);
-            assert_eq!(package.license, want["License"]);
-            assert_eq!(package.origin, want["Origin"]);
+            assert_eq!(package.name.as_str(), want["Name"]);
+            assert_eq!(package.version.as_str(), want["Version"]);
+            assert_eq!(package.arch.as_str(), want["Arch"]);
+            assert_eq!(package.description.as_str(), want["Description"]);
+            assert_eq!(package.license.as_str(), want["License"]);
+            assert_eq!(package.origin.as_str(), want["Origin"]);
             assert_eq!(
                 base64::engine::general_purpose::STANDARD.encode(&package.checksum),
                 want["Checksum"]

@@ -455,16 +455,16 @@ fn owners(packages: &[(Package, Vec<FileEntry>)]) -> HashMap<String, (String, Op
     for (package, files) in packages {
         for file in files.iter().filter(|f| f.kind == EntryKind::File) {
             if let Some((owner, checksum)) = owners.get(&file.path) {
-                let replaced_by_owner = packages
-                    .iter()
-                    .any(|(p, _)| &p.name == owner && p.replaces.contains(&package.name));
+                let replaced_by_owner = packages.iter().any(|(p, _)| {
+                    p.name == *owner && p.replaces.iter().any(|r| *r == package.name)
+                });
                 if *checksum == file.checksum || replaced_by_owner {
                     continue;
                 }
             }
             owners.insert(
                 file.path.clone(),
-                (package.name.clone(), file.checksum.clone()),
+                (package.name.to_string(), file.checksum.clone()),
             );
         }
     }
@@ -485,7 +485,7 @@ fn golden_layers_hold_the_records_we_write() {
                 .iter()
                 .map(|r| {
                     let p = &r.package;
-                    let apk = help::read_apk(&repository.join(&p.arch).join(p.filename()));
+                    let apk = help::read_apk(&repository.join(p.arch.as_str()).join(p.filename()));
                     let (package, _) = help::package_from_apk(&apk);
                     (package, help::data_entries(&apk))
                 })

@@ -21,16 +21,16 @@ mod corpus;
 /// A package from `name`, `version`, dependencies and provides.
 fn pkg(name: &str, version: &str, deps: &[&str], provides: &[&str]) -> Package {
     Package {
-        name: name.to_owned(),
-        version: version.to_owned(),
-        dependencies: deps.iter().map(|s| s.to_string()).collect(),
-        provides: provides.iter().map(|s| s.to_string()).collect(),
+        name: name.into(),
+        version: version.into(),
+        dependencies: deps.iter().map(|&s| s.into()).collect(),
+        provides: provides.iter().map(|&s| s.into()).collect(),
         ..Package::default()
     }
 }
 
 fn with_origin(mut package: Package, origin: &str) -> Package {
-    package.origin = origin.to_owned();
+    package.origin = origin.into();
     package
 }
 
@@ -65,7 +65,7 @@ fn names(resolution: &Resolution<'_>) -> Vec<String> {
     resolution
         .packages
         .iter()
-        .map(|r| r.package.name.clone())
+        .map(|r| r.package.name.to_string())
         .collect()
 }
 
@@ -342,7 +342,7 @@ fn sort_by_version_then_name() {
         .candidates("package1")
         .unwrap()
         .iter()
-        .map(|r| r.package.version.clone())
+        .map(|r| r.package.version.to_string())
         .collect();
     assert_eq!(sorted, ["2.0.1", "1.2.0", "1.0.0", "1.2.0abc"]);
     // "just names": equal versions (here reached through an unversioned provide, for which
@@ -357,7 +357,7 @@ fn sort_by_version_then_name() {
         .candidates("virt")
         .unwrap()
         .iter()
-        .map(|r| r.package.name.clone())
+        .map(|r| r.package.name.to_string())
         .collect();
     assert_eq!(sorted, ["earlier", "package1", "package2"]);
 }

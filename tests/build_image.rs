@@ -475,7 +475,7 @@ fn layering_splitter_writes_apkos_layers_from_one_walk() {
     let mut owner: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     for (index, group) in groups.iter().enumerate() {
         for (package, files) in &packages {
-            if group.packages.contains(&package.name) {
+            if group.packages.iter().any(|g| *g == package.name) {
                 owner.extend(files.iter().map(|f| (f.clone(), index)));
             }
         }

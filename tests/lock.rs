@@ -695,7 +695,7 @@ fn deep_dependency_chains_resolve_off_the_callers_stack() {
         .map(|i| {
             let mut spec = package(&format!("c{i:05}"), "1-r0", "x86_64", &[]);
             if i + 1 < depth {
-                spec.package.dependencies = vec![format!("c{:05}", i + 1)];
+                spec.package.dependencies = vec![format!("c{:05}", i + 1).into()];
             }
             spec.package
         })
@@ -735,7 +735,7 @@ fn check_repository(root: &Path, lib: &str, tool: Option<&str>) {
     ];
     if let Some(version) = tool {
         specs.push(package("tool", version, "x86_64", &[]));
-        specs[0].package.dependencies.push("tool".to_owned());
+        specs[0].package.dependencies.push("tool".into());
     }
     write_repository(&root.join("repo"), "x86_64", &specs);
 }
@@ -824,7 +824,7 @@ fn check_reports_nothing_then_every_kind_of_change() {
 
     // Same versions as locked, but lib rebuilt: its control checksum changes.
     let mut rebuilt = package("lib", "2.0-r0", "x86_64", &[]);
-    rebuilt.package.description = "rebuilt".to_owned();
+    rebuilt.package.description = "rebuilt".into();
     let specs = vec![
         package("app", "1.0-r0", "x86_64", &["lib", "tool"]),
         rebuilt,

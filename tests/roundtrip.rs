@@ -418,7 +418,7 @@ fn rules_apko_case(path: &str, dir: &Path) -> Case {
                 .unwrap();
         writer::write_repository(&repository, &dir.join("repo").join(arch)).unwrap();
         for package in repository.packages {
-            built.insert((arch.clone(), package.package.name.clone()), package);
+            built.insert((arch.clone(), package.package.name.to_string()), package);
         }
         if first_names.is_empty() {
             first_names = packages.iter().map(|p| p.name.clone()).collect();

@@ -1,17 +1,24 @@
 //! APKINDEX: the text format of a repository's package list.
 //!
-//! Not for: fetching indexes ([`super::repository`]) or installing packages.
+//! The text is parsed in pieces cut at blank lines (a blank line ends a record and resets the
+//! parser, so a piece parses exactly as it would within the whole). Each piece becomes one
+//! shared buffer, and every string of every record parsed from it is a [`Text`] range of that
+//! buffer: a record costs a few allocations (its lists and checksum), not one per field.
+//!
+//! Not for: fetching indexes ([`super::repository`]), the signed archive around the text
+//! ([`super::signed`]) or installing packages.
 //! Reproduces apko `ParsePackageIndex` (reference/apko-format.md §4.2).
 
 use std::collections::VecDeque;
+use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex};
 
 use base64::Engine as _;
 
-use super::package::Package;
+use super::package::{Package, Text};
 
 /// Why an APKINDEX cannot be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// A numeric field does not hold a number.
     #[error("APKINDEX line {line}: field {field}: {value:?} is not a number")]
@@ -65,15 +72,17 @@ pub struct Index {
     pub packages: Vec<Package>,
 }
 
-fn bytecount_newlines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
-}
-
-fn split_list(value: &str) -> Vec<String> {
-    if value.is_empty() {
-        Vec::new()
-    } else {
-        value.split(' ').map(str::to_owned).collect()
+impl Error {
+    /// The same error in a piece that follows `lines` lines of the index.
+    fn after_lines(mut self, lines: usize) -> Error {
+        match &mut self {
+            Error::Number { line, .. }
+            | Error::LineTooLong { line }
+            | Error::Malformed { line, .. }
+            | Error::Checksum { line, .. }
+            | Error::Utf8 { line } => *line += lines,
+        }
+        self
     }
 }
 
@@ -82,9 +91,8 @@ const PARALLEL_MIN: usize = 256 * 1024;
 
 /// Parses the text of an `APKINDEX` entry. Records without `P:` are dropped, as in apko.
 ///
-/// Large indexes are cut at a blank line near the middle and the halves parsed on two threads:
-/// a blank line ends a record and resets the parser, so the halves parse exactly as the whole
-/// would, and the first error in file order is the one reported.
+/// Large indexes are cut at a blank line near the middle and the halves parsed on two threads;
+/// the first error in file order is the one reported.
 pub fn parse_text(text: &[u8]) -> Result<Vec<Package>, Error> {
     let split = (text.len() >= PARALLEL_MIN)
         .then(|| {
@@ -96,25 +104,26 @@ pub fn parse_text(text: &[u8]) -> Result<Vec<Package>, Error> {
         })
         .flatten();
     let Some(split) = split else {
-        return parse_records(text, 0);
+        return parse_piece(text.to_vec()).map(|parsed| parsed.packages);
     };
     let (first, second) = text.split_at(split);
-    let first_lines = bytecount_newlines(first);
     let (head, tail) = std::thread::scope(|scope| {
-        let tail = scope.spawn(|| parse_records(second, first_lines));
-        (parse_records(first, 0), tail.join())
+        let tail = scope.spawn(|| parse_piece(second.to_vec()));
+        (parse_piece(first.to_vec()), tail.join())
     });
-    let mut packages = head?;
-    match tail {
-        Ok(tail) => packages.extend(tail?),
+    let head = head?;
+    let tail = match tail {
+        Ok(tail) => tail.map_err(|error| error.after_lines(head.lines))?,
         // A panic is a bug in this parser, not bad input; parse on one thread to report it.
-        Err(_) => return parse_records(text, 0),
-    }
+        Err(_) => return parse_piece(text.to_vec()).map(|parsed| parsed.packages),
+    };
+    let mut packages = head.packages;
+    packages.extend(tail.packages);
     Ok(packages)
 }
 
 /// How much decompressed text [`parse_from`] hands to its parser at a time.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 128 * 1024;
 
 /// Why [`parse_from`] failed: its source, or the text.
 #[derive(Debug)]
@@ -130,36 +139,38 @@ pub enum StreamError {
 /// bytes were read; a read error wins over a text error, as it would if the text were read first
 /// and parsed after.
 ///
-/// A helper thread parses pieces while this one reads; once reading ends, this thread parses
-/// whatever the helper has not taken. It never waits for the helper to start, only for a piece
-/// the helper is in the middle of, so on a busy machine, where a new thread may not run for a
-/// while, this costs no more than reading and then parsing on one thread.
-pub fn parse_from<R: std::io::Read>(mut source: R) -> Result<(Vec<Package>, u64), StreamError> {
+/// A helper thread parses pieces while this one reads. Once reading ends, this thread parses
+/// every piece that has no result yet, including one the helper is in the middle of: it never
+/// waits for the helper, so on a busy machine, where the helper may not run for a while, this
+/// costs at most one piece more than reading and then parsing on one thread.
+pub fn parse_from<R: Read>(mut source: R) -> Result<(Vec<Package>, u64), StreamError> {
     let shared = Arc::new(Pieces::default());
     let helper = Arc::clone(&shared);
-    // Detached: it ends by itself once the queue is closed and empty.
-    let spawned = std::thread::Builder::new()
+    // Detached: it ends by itself once the queue is closed and empty, and whatever it is still
+    // parsing then is no longer needed.
+    let _ = std::thread::Builder::new()
         .name("apkindex-parse".into())
-        .spawn(move || while helper.parse_next(true) {});
+        .spawn(move || while helper.parse_next() {});
     let read = read_pieces(&mut source, &shared);
-    shared.close();
-    while shared.parse_next(false) {}
-    if spawned.is_ok() {
-        shared.wait_idle();
-    }
+    let results = shared.finish();
     let total = read.map_err(StreamError::Read)?;
-    let results = std::mem::take(&mut shared.lock().results);
-    let mut packages = Vec::new();
+    let mut packages = Vec::with_capacity(
+        results
+            .iter()
+            .map(|result| result.as_ref().map_or(0, |parsed| parsed.packages.len()))
+            .sum(),
+    );
+    let mut lines = 0;
     for result in results {
-        match result {
-            Some(Ok(parsed)) => packages.extend(parsed),
-            Some(Err(error)) => return Err(StreamError::Text(error)),
-            // Every piece was parsed by one thread or the other before the queue ran dry.
-            None => {}
-        }
+        let parsed = result.map_err(|error| StreamError::Text(error.after_lines(lines)))?;
+        packages.extend(parsed.packages);
+        lines += parsed.lines;
     }
     Ok((packages, total))
 }
+
+/// A piece of text: its validated buffer, or the line of its first invalid byte.
+type Piece = Result<Arc<String>, Error>;
 
 /// The pieces of text waiting to be parsed and the results, in piece order.
 #[derive(Default)]
@@ -170,12 +181,13 @@ struct Pieces {
 
 #[derive(Default)]
 struct PieceState {
-    /// `(piece number, lines before it, text)`.
-    waiting: VecDeque<(usize, usize, Vec<u8>)>,
-    results: Vec<Option<Result<Vec<Package>, Error>>>,
+    /// Every piece so far, in order.
+    pieces: Vec<Piece>,
+    /// The result of each piece, once one thread or the other has parsed it.
+    results: Vec<Option<Result<Parsed, Error>>>,
+    /// Pieces not yet taken by the helper, by number.
+    waiting: VecDeque<usize>,
     closed: bool,
-    /// Pieces taken and not yet parsed.
-    busy: usize,
 }
 
 impl Pieces {
@@ -186,27 +198,33 @@ impl Pieces {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn push(&self, lines: usize, text: Vec<u8>) {
-        let mut state = self.lock();
-        let number = state.results.len();
-        state.results.push(None);
-        state.waiting.push_back((number, lines, text));
-        self.changed.notify_all();
-    }
-
-    fn close(&self) {
-        self.lock().closed = true;
-        self.changed.notify_all();
-    }
-
-    /// Parses one waiting piece; `false` when there is none (and, with `wait`, none will come).
-    fn parse_next(&self, wait: bool) -> bool {
-        let mut state = self.lock();
-        let (number, lines, text) = loop {
-            if let Some(piece) = state.waiting.pop_front() {
-                break piece;
+    fn push(&self, text: Vec<u8>) {
+        let piece = String::from_utf8(text).map(Arc::new).map_err(|error| {
+            let valid = error.utf8_error().valid_up_to();
+            let before = error.as_bytes().get(..valid).unwrap_or(&[]);
+            Error::Utf8 {
+                line: 1 + memchr::memchr_iter(b'\n', before).count(),
             }
-            if state.closed || !wait {
+        });
+        let mut state = self.lock();
+        let number = state.pieces.len();
+        state.pieces.push(piece);
+        state.results.push(None);
+        state.waiting.push_back(number);
+        self.changed.notify_all();
+    }
+
+    /// The helper's loop body: parses the next waiting piece; `false` once there is none and
+    /// none will come.
+    fn parse_next(&self) -> bool {
+        let mut state = self.lock();
+        let (number, piece) = loop {
+            if let Some(number) = state.waiting.pop_front()
+                && let Some(piece) = state.pieces.get(number).cloned()
+            {
+                break (number, piece);
+            }
+            if state.closed {
                 return false;
             }
             state = self
@@ -214,122 +232,183 @@ impl Pieces {
                 .wait(state)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         };
-        state.busy += 1;
         drop(state);
-        let parsed = parse_records(&text, lines);
+        let parsed = piece.and_then(|buffer| parse_records(&buffer));
         let mut state = self.lock();
-        if let Some(slot) = state.results.get_mut(number) {
+        if let Some(slot @ None) = state.results.get_mut(number) {
             *slot = Some(parsed);
         }
-        state.busy -= 1;
-        self.changed.notify_all();
         true
     }
 
-    /// Waits until no piece is being parsed (the queue is already empty and closed).
-    fn wait_idle(&self) {
+    /// Closes the queue, parses on this thread every piece without a result and returns the
+    /// results in order: first the pieces the helper has not taken, then any it is still in the
+    /// middle of (it may have finished them meanwhile; if not, they are parsed here too).
+    fn finish(&self) -> Vec<Result<Parsed, Error>> {
         let mut state = self.lock();
-        while state.busy > 0 {
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.closed = true;
+        let untaken: Vec<usize> = state.waiting.drain(..).collect();
+        self.changed.notify_all();
+        let count = state.pieces.len();
+        for number in untaken.into_iter().chain(0..count) {
+            let piece = match (state.results.get(number), state.pieces.get(number).cloned()) {
+                (Some(None), Some(piece)) => piece,
+                _ => continue,
+            };
+            drop(state);
+            let parsed = piece.and_then(|buffer| parse_records(&buffer));
+            state = self.lock();
+            if let Some(slot @ None) = state.results.get_mut(number) {
+                *slot = Some(parsed);
+            }
         }
+        std::mem::take(&mut state.results)
+            .into_iter()
+            .map(|result| result.unwrap_or(Ok(Parsed::default())))
+            .collect()
     }
 }
 
+/// How much [`read_pieces`] asks its source for at a time.
+const READ_STEP: u64 = 64 * 1024;
+
 /// Reads `source` to its end, queueing everything up to the last blank line of what has been
 /// read whenever at least [`CHUNK`] bytes are waiting; returns the bytes read.
-fn read_pieces<R: std::io::Read>(source: &mut R, pieces: &Pieces) -> std::io::Result<u64> {
+fn read_pieces<R: Read>(source: &mut R, pieces: &Pieces) -> std::io::Result<u64> {
     let mut total = 0u64;
-    let mut lines = 0;
     let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    let mut buffer = vec![0u8; 64 * 1024];
     loop {
-        let read = match source.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
+        // Straight into the pending text: no intermediate buffer to copy from.
+        let read = source.by_ref().take(READ_STEP).read_to_end(&mut pending)?;
+        if read == 0 {
+            break;
+        }
         total += read as u64;
-        pending.extend_from_slice(buffer.get(..read).unwrap_or(&[]));
         if pending.len() < CHUNK {
             continue;
         }
-        let cut = pending
-            .windows(2)
-            .rposition(|pair| pair == b"\n\n")
-            .map(|at| at + 2);
+        let cut = memchr::memmem::rfind(&pending, b"\n\n").map(|at| at + 2);
         if let Some(cut) = cut {
-            let rest = pending.split_off(cut);
-            let piece = std::mem::replace(&mut pending, rest);
-            pending.reserve(CHUNK * 2);
-            let before = lines;
-            lines += bytecount_newlines(&piece);
-            pieces.push(before, piece);
+            let mut rest = Vec::with_capacity(CHUNK * 2);
+            rest.extend_from_slice(pending.get(cut..).unwrap_or(&[]));
+            pending.truncate(cut);
+            pieces.push(std::mem::replace(&mut pending, rest));
         }
     }
     if !pending.is_empty() {
-        pieces.push(lines, pending);
+        pieces.push(pending);
     }
     Ok(total)
 }
 
-/// Parses whole lines; `line_offset` is the number of lines before `text` in the index.
-fn parse_records(text: &[u8], line_offset: usize) -> Result<Vec<Package>, Error> {
-    // One validation pass over the whole text is far cheaper than one per line; the error still
+/// The packages of one piece of text and the number of lines it holds.
+#[derive(Default)]
+struct Parsed {
+    packages: Vec<Package>,
+    lines: usize,
+}
+
+/// Parses one piece; errors count lines from the start of the piece.
+fn parse_piece(text: Vec<u8>) -> Result<Parsed, Error> {
+    // One validation pass over the whole piece is far cheaper than one per line; the error still
     // names the line, counted up to the first invalid byte.
-    let text = std::str::from_utf8(text).map_err(|error| Error::Utf8 {
-        line: line_offset + 1 + bytecount_newlines(text.get(..error.valid_up_to()).unwrap_or(text)),
-    })?;
-    // Real indexes average ~400 bytes a record; reserving avoids most regrowth.
-    let mut packages = Vec::with_capacity(text.len() / 400);
-    let mut current = Package::default();
-    // `str::split(char)` finds newlines with memchr; the piece after a final newline is no line.
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    for (index, raw) in body.split('\n').enumerate() {
-        let line_number = line_offset + index + 1;
-        if raw.len() > MAX_LINE {
-            return Err(Error::LineTooLong { line: line_number });
+    let text = String::from_utf8(text).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let before = error.as_bytes().get(..valid).unwrap_or(&[]);
+        Error::Utf8 {
+            line: 1 + memchr::memchr_iter(b'\n', before).count(),
         }
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.is_empty() {
-            if !current.name.is_empty() {
-                packages.push(std::mem::take(&mut current));
-            } else {
-                current = Package::default();
+    })?;
+    parse_records(&Arc::new(text))
+}
+
+/// Parses whole lines of `buffer`; every string of the records is a range of it.
+///
+/// Lines are as apko's scanner sees them: split at `\n`, one trailing `\r` dropped, and no line
+/// after a final `\n`. Positions are byte offsets; every cut is at an ASCII byte, so every range
+/// is a valid string.
+fn parse_records(buffer: &Arc<String>) -> Result<Parsed, Error> {
+    let text = buffer.as_str();
+    let bytes = text.as_bytes();
+    let shared = |start: usize, end: usize| Text::shared(buffer, start, end);
+    // Real indexes average ~400 bytes a record; reserving avoids most regrowth.
+    let mut packages = Vec::with_capacity(text.len() / 400 + 1);
+    // The record being read is built in place as the last package, so it is never moved.
+    let mut open = false;
+    let mut line = 0;
+    let mut newlines = 0;
+    let mut at = 0;
+    // A text without any byte still holds one (empty) line, as `str::split` would see it.
+    while at < bytes.len() || (at == 0 && line == 0) {
+        line += 1;
+        let end = match memchr::memchr(b'\n', bytes.get(at..).unwrap_or(&[])) {
+            Some(offset) => {
+                newlines += 1;
+                at + offset
             }
+            None => bytes.len(),
+        };
+        let start = at;
+        at = end + 1;
+        if end - start > MAX_LINE {
+            return Err(Error::LineTooLong { line });
+        }
+        let end = if end > start && bytes.get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        };
+        if end == start {
+            // A blank line ends the record; one without a name is dropped.
+            if open && packages.last().is_some_and(|p: &Package| p.name.is_empty()) {
+                packages.pop();
+            }
+            open = false;
             continue;
         }
-        let (key, value) = match line.as_bytes() {
-            // Byte 1 being ':' makes byte 0 a whole ASCII character, so slicing at 2 is safe.
-            [key, b':', ..] => (*key, &line[2..]),
+        let key = match bytes.get(start..start + 2) {
+            Some([key, b':']) if end >= start + 2 => *key,
             _ => {
                 return Err(Error::Malformed {
-                    line: line_number,
-                    text: line.chars().take(80).collect(),
+                    line,
+                    text: text
+                        .get(start..end)
+                        .unwrap_or("")
+                        .chars()
+                        .take(80)
+                        .collect(),
                 });
             }
         };
+        // Byte 1 being ':' makes byte 0 a whole ASCII character, so the value starts at a
+        // character boundary.
+        let value_start = start + 2;
+        let value = text.get(value_start..end).unwrap_or("");
         let number = |field: char| Error::Number {
-            line: line_number,
+            line,
             field,
             value: value.to_owned(),
         };
+        if !open {
+            packages.push(Package::default());
+            open = true;
+        }
+        let Some(current) = packages.last_mut() else {
+            continue;
+        };
         match key {
-            b'P' => current.name = value.to_owned(),
-            b'V' => current.version = value.to_owned(),
-            b'A' => current.arch = value.to_owned(),
-            b'L' => current.license = value.to_owned(),
-            b'T' => current.description = value.to_owned(),
-            b'o' => current.origin = value.to_owned(),
-            b'm' => current.maintainer = value.to_owned(),
-            b'U' => current.url = value.to_owned(),
-            b'D' => current.dependencies = split_list(value),
-            b'p' => current.provides = split_list(value),
-            b'i' => current.install_if = split_list(value),
-            b'c' => current.commit = value.to_owned(),
+            b'P' => current.name = shared(value_start, end),
+            b'V' => current.version = shared(value_start, end),
+            b'A' => current.arch = shared(value_start, end),
+            b'L' => current.license = shared(value_start, end),
+            b'T' => current.description = shared(value_start, end),
+            b'o' => current.origin = shared(value_start, end),
+            b'm' => current.maintainer = shared(value_start, end),
+            b'U' => current.url = shared(value_start, end),
+            b'D' => current.dependencies = list(buffer, value_start, end),
+            b'p' => current.provides = list(buffer, value_start, end),
+            b'i' => current.install_if = list(buffer, value_start, end),
+            b'c' => current.commit = shared(value_start, end),
             b't' => current.build_time = value.parse().map_err(|_| number('t'))?,
             b'S' => current.size = value.parse().map_err(|_| number('S'))?,
             b'I' => current.installed_size = value.parse().map_err(|_| number('I'))?,
@@ -340,7 +419,7 @@ fn parse_records(text: &[u8], line_offset: usize) -> Result<Vec<Package>, Error>
                     current.checksum = base64::engine::general_purpose::STANDARD
                         .decode(encoded)
                         .map_err(|_| Error::Checksum {
-                            line: line_number,
+                            line,
                             value: value.to_owned(),
                         })?;
                 }
@@ -349,5 +428,29 @@ fn parse_records(text: &[u8], line_offset: usize) -> Result<Vec<Package>, Error>
         }
     }
     // apko keeps a record only when a blank line ends it; a last record without one is dropped.
-    Ok(packages)
+    if open {
+        packages.pop();
+    }
+    Ok(Parsed {
+        packages,
+        lines: newlines,
+    })
+}
+
+/// A space-separated list (`D:`, `p:`, `i:`) as ranges of `buffer`; empty words are kept, as
+/// Go's `strings.Split` keeps them.
+fn list(buffer: &Arc<String>, start: usize, end: usize) -> Vec<Text> {
+    if start == end {
+        return Vec::new();
+    }
+    let bytes = buffer.as_bytes().get(start..end).unwrap_or(&[]);
+    // Most lists have a handful of words: one allocation, rarely regrown.
+    let mut words = Vec::with_capacity(4);
+    let mut word_start = start;
+    for space in memchr::memchr_iter(b' ', bytes) {
+        words.push(Text::shared(buffer, word_start, start + space));
+        word_start = start + space + 1;
+    }
+    words.push(Text::shared(buffer, word_start, end));
+    words
 }

@@ -1,37 +1,44 @@
 //! The package record shared by APKINDEX entries, `.PKGINFO` files and the solver.
 //!
+//! Its strings are [`Text`]s: an index's records share the decompressed text instead of owning
+//! a copy of every field.
+//!
 //! Not for: parsing either format ([`super::index`], [`super::pkginfo`]) or reading `.apk` files
 //! ([`super::archive`]). Mirrors apko `pkg/apk/types/package.go` `Package`.
 
 use base64::Engine as _;
 
+mod text;
+
+pub use text::Text;
+
 /// One package as a repository describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Package {
     /// `P:` / `pkgname`
-    pub name: String,
+    pub name: Text,
     /// `V:` / `pkgver`, kept as written (versions are compared through [`super::version`]).
-    pub version: String,
+    pub version: Text,
     /// `A:` / `arch`
-    pub arch: String,
+    pub arch: Text,
     /// `T:` / `pkgdesc`
-    pub description: String,
+    pub description: Text,
     /// `L:` / `license`
-    pub license: String,
+    pub license: Text,
     /// `o:` / `origin`
-    pub origin: String,
+    pub origin: Text,
     /// `m:` / `maintainer`
-    pub maintainer: String,
+    pub maintainer: Text,
     /// `U:` / `url`
-    pub url: String,
+    pub url: Text,
     /// `C:`: SHA-1 of the package's control gzip member; empty when unknown.
     pub checksum: Vec<u8>,
     /// `D:` / `depend`
-    pub dependencies: Vec<String>,
+    pub dependencies: Vec<Text>,
     /// `p:` / `provides`
-    pub provides: Vec<String>,
+    pub provides: Vec<Text>,
     /// `i:` / `install_if`
-    pub install_if: Vec<String>,
+    pub install_if: Vec<Text>,
     /// `S:`: size of the .apk file in bytes.
     pub size: u64,
     /// `I:` / `size`: installed size in bytes.
@@ -41,7 +48,7 @@ pub struct Package {
     /// `t:` / `builddate`: build time, Unix seconds.
     pub build_time: i64,
     /// `c:` / `commit`
-    pub commit: String,
+    pub commit: Text,
     /// `replaces` (only from `.PKGINFO`; apko does not read `r:` from indexes).
     pub replaces: Vec<String>,
     /// `datahash` (only from `.PKGINFO`): hex SHA-256 of the data gzip member.

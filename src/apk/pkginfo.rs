@@ -14,7 +14,7 @@ mod go_syntax;
 
 use std::collections::HashMap;
 
-use super::package::Package;
+use super::package::{Package, Text};
 
 /// Why a `.PKGINFO` cannot be read (where apko's parser fails too).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -418,6 +418,9 @@ fn map(keys: &HashMap<String, Key>) -> Result<PkgInfo, Error> {
         }
         Ok(items)
     };
+    let texts = |field: &str| -> Result<Vec<Text>, Error> {
+        Ok(list(field)?.into_iter().map(Text::from).collect())
+    };
     let unsigned = |field: &'static str| -> Result<u64, Error> {
         let value = text(field)?;
         match go_syntax::parse_duration(&value) {
@@ -426,21 +429,21 @@ fn map(keys: &HashMap<String, Key>) -> Result<PkgInfo, Error> {
         }
     };
     let package = Package {
-        name: text("pkgname")?,
-        version: text("pkgver")?,
-        arch: text("arch")?,
-        description: text("pkgdesc")?,
-        license: text("license")?,
-        origin: text("origin")?,
-        maintainer: text("maintainer")?,
-        url: text("url")?,
-        dependencies: list("depend")?,
-        provides: list("provides")?,
-        install_if: list("install_if")?,
+        name: text("pkgname")?.into(),
+        version: text("pkgver")?.into(),
+        arch: text("arch")?.into(),
+        description: text("pkgdesc")?.into(),
+        license: text("license")?.into(),
+        origin: text("origin")?.into(),
+        maintainer: text("maintainer")?.into(),
+        url: text("url")?.into(),
+        dependencies: texts("depend")?,
+        provides: texts("provides")?,
+        install_if: texts("install_if")?,
         installed_size: unsigned("size")?,
         provider_priority: unsigned("provider_priority")?,
         build_time: go_syntax::parse_int(&text("builddate")?).unwrap_or(0),
-        commit: text("commit")?,
+        commit: text("commit")?.into(),
         replaces: list("replaces")?,
         data_hash: text("datahash")?,
         ..Package::default()

@@ -8,6 +8,9 @@
 //! entries; the signature is RSA PKCS#1 v1.5 over the raw bytes from the start of member 2 to the
 //! end of the file, which hold a tar of `DESCRIPTION` and `APKINDEX`.
 //!
+//! The tar streams are read with Go's `archive/tar` rules ([`crate::codec::tar::Reader`]), as apko
+//! reads them; `APKINDEX` is parsed while it is decompressed ([`index::parse_from`]).
+//!
 //! Not for: fetching or caching indexes ([`super::repository`]), loading keys
 //! ([`super::keyring`]) or the `APKINDEX` text itself ([`super::index`]).
 //! Reproduces apko `pkg/apk/apk/index.go` `parseRepositoryIndex` and `pkg/apk/apk/apkindex.go`
@@ -19,6 +22,7 @@ use sha1::Digest as _;
 
 use super::index::{self, Index};
 use super::keyring::{KeyName, Keyring};
+use crate::codec::tar;
 
 /// apko's `DefaultMaxAPKIndexDecompressedSize`: a larger index is refused, not read.
 pub const MAX_DECOMPRESSED: u64 = 300 << 20;
@@ -50,7 +54,7 @@ pub enum Error {
         index: String,
         /// The tar reader's complaint.
         #[source]
-        source: std::io::Error,
+        source: tar::Error,
     },
     /// A tar entry's data ends before the size its header declares.
     #[error("{index}: tar entry {entry:?} is truncated")]
@@ -179,8 +183,8 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
     }
     let mut seen = Vec::new();
     let mut usable = Vec::new();
-    let mut archive = tar::Archive::new(Members::new(bytes, Scope::FirstMember));
-    let read = visit_entries(&mut archive, location, |name, contents| {
+    let mut members = Members::new(bytes, Scope::FirstMember);
+    let read = for_each_entry(&mut members, location, |name, declared, entry| {
         let Some((kind, signer)) = parse_signature_name(&name) else {
             return Err(if name == "APKINDEX" || name == "DESCRIPTION" {
                 Error::SingleStream {
@@ -194,6 +198,7 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
                 }
             });
         };
+        let contents = read_contents(entry, &name, declared, location)?;
         let algorithm = match kind {
             "RSA" => Some(Algorithm::RsaSha1),
             "RSA256" => Some(Algorithm::RsaSha256),
@@ -206,7 +211,7 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
         seen.push(name);
         Ok(())
     });
-    let signed_data = archive.into_inner().close(read, location)?;
+    let signed_data = members.close(read, location)?;
 
     if seen.is_empty() {
         return Err(Error::Unsigned {
@@ -261,64 +266,48 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
 /// trailing garbage is an error rather than silently ignored.
 pub fn read_unverified(bytes: &[u8], location: &str) -> Result<Index, Error> {
     let mut parsed = Index::default();
-    let mut archive = tar::Archive::new(Members::new(bytes, Scope::AllMembers));
-    let read = parse_entries(&mut archive, location, &mut parsed);
-    archive.into_inner().close(read, location)?;
+    let mut members = Members::new(bytes, Scope::AllMembers);
+    let read = for_each_entry(&mut members, location, |name, declared, entry| {
+        parse_entry(entry, name, declared, location, &mut parsed)
+    });
+    members.close(read, location)?;
     Ok(parsed)
 }
 
-/// The entries of an index archive: `APKINDEX` parsed as it is decompressed, `DESCRIPTION`
-/// kept, signatures skipped, anything else refused.
-fn parse_entries<R: Read>(
-    archive: &mut tar::Archive<R>,
+/// One entry of an index archive: `APKINDEX` parsed as it is decompressed, `DESCRIPTION` kept,
+/// signatures skipped, anything else refused.
+fn parse_entry<R: Read>(
+    entry: &mut tar::Reader<R>,
+    name: String,
+    declared: u64,
     location: &str,
     parsed: &mut Index,
 ) -> Result<(), Error> {
-    let tar_error = |source| Error::Tar {
-        index: location.to_owned(),
-        source,
-    };
-    for entry in archive.entries().map_err(tar_error)? {
-        let mut entry = entry.map_err(tar_error)?;
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let declared = entry.size();
-        if declared > MAX_DECOMPRESSED {
-            return Err(Error::TooLarge {
+    if name == "APKINDEX" {
+        let (packages, read) = index::parse_from(&mut *entry).map_err(|error| match error {
+            index::StreamError::Read(source) => data_error(entry, &name, source, location),
+            index::StreamError::Text(source) => Error::Text {
                 index: location.to_owned(),
-                limit: MAX_DECOMPRESSED,
-            });
-        }
-        let truncated = |name: String| Error::TruncatedEntry {
-            index: location.to_owned(),
-            entry: name,
-        };
-        if name == "APKINDEX" {
-            let (packages, read) = index::parse_from(&mut entry).map_err(|error| match error {
-                index::StreamError::Read(source) => tar_error(source),
-                index::StreamError::Text(source) => Error::Text {
-                    index: location.to_owned(),
-                    source,
-                },
-            })?;
-            if read != declared {
-                return Err(truncated(name));
-            }
-            parsed.packages = packages;
-            continue;
-        }
-        let mut contents = Vec::with_capacity(declared.min(RESERVE_LIMIT) as usize);
-        entry.read_to_end(&mut contents).map_err(tar_error)?;
-        if contents.len() as u64 != declared {
-            return Err(truncated(name));
-        }
-        if name == "DESCRIPTION" {
-            parsed.description = String::from_utf8_lossy(&contents).into_owned();
-        } else if !name.starts_with(".SIGN.") {
-            return Err(Error::UnexpectedEntry {
+                source,
+            },
+        })?;
+        if read != declared {
+            return Err(Error::TruncatedEntry {
                 index: location.to_owned(),
                 entry: name,
             });
         }
+        parsed.packages = packages;
+        return Ok(());
+    }
+    let contents = read_contents(entry, &name, declared, location)?;
+    if name == "DESCRIPTION" {
+        parsed.description = String::from_utf8_lossy(&contents).into_owned();
+    } else if !name.starts_with(".SIGN.") {
+        return Err(Error::UnexpectedEntry {
+            index: location.to_owned(),
+            entry: name,
+        });
     }
     Ok(())
 }
@@ -331,40 +320,73 @@ fn parse_signature_name(name: &str) -> Option<(&str, &str)> {
     (known && key.ends_with(".rsa.pub") && !key.contains('\n')).then_some((kind, key))
 }
 
-/// Hands every entry of a tar stream to `visit` as `(name, contents)`, one at a time so memory
-/// stays bounded by the largest entry. Entry data shorter than its header says is an error (the
-/// tar crate would hand back the short data silently).
-fn visit_entries<R: Read>(
-    archive: &mut tar::Archive<R>,
+/// Hands every entry of a tar stream to `visit` as `(name, declared size, reader of its data)`,
+/// one at a time, with Go's `archive/tar` reader (as apko reads indexes).
+fn for_each_entry<R: Read>(
+    source: R,
     location: &str,
-    mut visit: impl FnMut(String, Vec<u8>) -> Result<(), Error>,
+    mut visit: impl FnMut(String, u64, &mut tar::Reader<R>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let tar_error = |source| Error::Tar {
+    let mut reader = tar::Reader::new(source);
+    while let Some(header) = reader.next_header().map_err(|source| Error::Tar {
         index: location.to_owned(),
         source,
-    };
-    for entry in archive.entries().map_err(tar_error)? {
-        let mut entry = entry.map_err(tar_error)?;
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let declared = entry.size();
+    })? {
+        let name = String::from_utf8_lossy(&header.name).into_owned();
+        // The reader refuses negative sizes; header-only entries carry no data whatever it says.
+        let declared = if header.typeflag.is_header_only() {
+            0
+        } else {
+            u64::try_from(header.size).unwrap_or(0)
+        };
         if declared > MAX_DECOMPRESSED {
             return Err(Error::TooLarge {
                 index: location.to_owned(),
                 limit: MAX_DECOMPRESSED,
             });
         }
-        // Reserve what the header declares (bounded) so the entry is read in large chunks.
-        let mut contents = Vec::with_capacity(declared.min(RESERVE_LIMIT) as usize);
-        entry.read_to_end(&mut contents).map_err(tar_error)?;
-        if contents.len() as u64 != declared {
-            return Err(Error::TruncatedEntry {
-                index: location.to_owned(),
-                entry: name,
-            });
-        }
-        visit(name, contents)?;
+        visit(name, declared, &mut reader)?;
     }
     Ok(())
+}
+
+/// The whole data of the current entry.
+fn read_contents<R: Read>(
+    entry: &mut tar::Reader<R>,
+    name: &str,
+    declared: u64,
+    location: &str,
+) -> Result<Vec<u8>, Error> {
+    // Reserve what the header declares (bounded) so the entry is read in large chunks.
+    let mut contents = Vec::with_capacity(declared.min(RESERVE_LIMIT) as usize);
+    match entry.read_to_end(&mut contents) {
+        Ok(_) => Ok(contents),
+        Err(source) => Err(data_error(entry, name, source, location)),
+    }
+}
+
+/// A failure while reading entry data: the stream ending early is a truncated entry (a gzip
+/// failure behind it is reported instead by [`Members::close`]).
+fn data_error<R: Read>(
+    entry: &tar::Reader<R>,
+    name: &str,
+    source: std::io::Error,
+    location: &str,
+) -> Error {
+    if source.kind() == std::io::ErrorKind::UnexpectedEof {
+        Error::TruncatedEntry {
+            index: location.to_owned(),
+            entry: name.to_owned(),
+        }
+    } else {
+        Error::Tar {
+            index: location.to_owned(),
+            source: tar::Error::Read {
+                offset: entry.offset(),
+                source,
+            },
+        }
+    }
 }
 
 /// The most memory reserved ahead from a tar header's declared size, which is not yet trusted.
@@ -414,12 +436,12 @@ impl<'a> Members<'a> {
     /// [`Scope::FirstMember`], the signed data. A gzip or size failure wins over `result`: a
     /// corrupt member often shows first as a bad tar header or entry name, and the gzip check at
     /// the member's end names the real cause.
-    fn close(mut self, result: Result<(), Error>, location: &str) -> Result<&'a [u8], Error> {
+    fn close(&mut self, result: Result<(), Error>, location: &str) -> Result<&'a [u8], Error> {
         if self.failure.is_none() {
             // Any error here is recorded in `failure`.
-            let _ = std::io::copy(&mut self, &mut std::io::sink());
+            let _ = std::io::copy(self, &mut std::io::sink());
         }
-        match self.failure {
+        match self.failure.take() {
             Some(Failure::Gzip(member, source)) => Err(Error::Gzip {
                 index: location.to_owned(),
                 member,

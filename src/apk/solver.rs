@@ -119,8 +119,13 @@ impl<'a> Resolver<'a> {
         world: &[S],
         options: &Options<'_>,
     ) -> Result<Resolution<'a>, Error> {
-        let arches: Vec<ArchSet<'_>> = options
-            .arches
+        // A single architecture has nothing to differ from: its set would never be read.
+        let others = if options.arches.len() > 1 {
+            options.arches
+        } else {
+            &[]
+        };
+        let arches: Vec<ArchSet<'_>> = others
             .iter()
             .map(|a| ArchSet {
                 arch: a.arch,

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use sha1::Digest as _;
 
 use super::archive::{CHECKSUM_RECORD, SignatureAlgorithm};
-use super::package::Package;
+use super::package::{Package, Text};
 use crate::codec::tar::{self, EntryType, Header, PaxRecords, Timestamp};
 
 pub use key::SigningKey;
@@ -212,10 +212,10 @@ impl PackageSpec {
     pub fn new(name: &str, version: &str, arch: &str) -> Self {
         PackageSpec {
             package: Package {
-                name: name.to_owned(),
-                version: version.to_owned(),
-                arch: arch.to_owned(),
-                origin: name.to_owned(),
+                name: name.into(),
+                version: version.into(),
+                arch: arch.into(),
+                origin: name.into(),
                 ..Package::default()
             },
             ..PackageSpec::default()
@@ -296,7 +296,7 @@ fn check_path(package: &str, path: &str) -> Result<(), Error> {
 fn pkginfo_text(spec: &PackageSpec, installed_size: u64, data_hash: &str) -> Result<String, Error> {
     let p = &spec.package;
     let unrepresentable = |field: &'static str, value: &str| Error::Unrepresentable {
-        package: p.name.clone(),
+        package: p.name.to_string(),
         field,
         value: value.to_owned(),
     };
@@ -326,12 +326,32 @@ fn pkginfo_text(spec: &PackageSpec, installed_size: u64, data_hash: &str) -> Res
     }
     // Index fields D:, p:, i: are space-separated, so their elements cannot hold spaces;
     // ini.v1 splits list values at commas and drops repeats.
-    let lists: [(&'static str, &[String], bool); 5] = [
-        ("depend", &p.dependencies, true),
-        ("provides", &p.provides, true),
-        ("install_if", &p.install_if, true),
-        ("replaces", &p.replaces, false),
-        ("triggers", &spec.triggers, false),
+    let lists: [(&'static str, Vec<&str>, bool); 5] = [
+        (
+            "depend",
+            p.dependencies.iter().map(Text::as_str).collect(),
+            true,
+        ),
+        (
+            "provides",
+            p.provides.iter().map(Text::as_str).collect(),
+            true,
+        ),
+        (
+            "install_if",
+            p.install_if.iter().map(Text::as_str).collect(),
+            true,
+        ),
+        (
+            "replaces",
+            p.replaces.iter().map(String::as_str).collect(),
+            false,
+        ),
+        (
+            "triggers",
+            spec.triggers.iter().map(String::as_str).collect(),
+            false,
+        ),
     ];
     for (key, values, indexed) in lists {
         for (index, value) in values.iter().enumerate() {
@@ -510,18 +530,18 @@ pub fn index_text(packages: &[Package]) -> String {
     for p in packages {
         let lines = [
             ('C', p.checksum_string(), Always),
-            ('P', p.name.clone(), Always),
-            ('V', p.version.clone(), Always),
-            ('A', p.arch.clone(), WhenSet),
+            ('P', p.name.to_string(), Always),
+            ('V', p.version.to_string(), Always),
+            ('A', p.arch.to_string(), WhenSet),
             ('S', nonzero(p.size), WhenSet),
             ('I', nonzero(p.installed_size), WhenSet),
-            ('T', p.description.clone(), Always),
-            ('U', p.url.clone(), WhenSet),
-            ('L', p.license.clone(), WhenSet),
-            ('o', p.origin.clone(), WhenSet),
-            ('m', p.maintainer.clone(), WhenSet),
+            ('T', p.description.to_string(), Always),
+            ('U', p.url.to_string(), WhenSet),
+            ('L', p.license.to_string(), WhenSet),
+            ('o', p.origin.to_string(), WhenSet),
+            ('m', p.maintainer.to_string(), WhenSet),
             ('t', p.build_time.to_string(), Always),
-            ('c', p.commit.clone(), WhenSet),
+            ('c', p.commit.to_string(), WhenSet),
             ('D', p.dependencies.join(" "), WhenSet),
             ('i', p.install_if.join(" "), WhenSet),
             ('p', p.provides.join(" "), WhenSet),

@@ -148,8 +148,8 @@ pub fn group_by_origin(packages: &[Package], budget: i64) -> Result<Vec<Group>, 
         });
         draft.members.push(index);
         draft.size += package.installed_size;
-        if package.name > draft.tiebreaker {
-            draft.tiebreaker = package.name.clone();
+        if *package.name > *draft.tiebreaker {
+            draft.tiebreaker = package.name.to_string();
         }
     }
     let mut drafts: Vec<Draft> = drafts.into_values().collect();
@@ -175,7 +175,7 @@ pub fn group_by_origin(packages: &[Package], budget: i64) -> Result<Vec<Group>, 
             let mut names: Vec<String> = draft
                 .members
                 .iter()
-                .filter_map(|&index| packages.get(index).map(|p| p.name.clone()))
+                .filter_map(|&index| packages.get(index).map(|p| p.name.to_string()))
                 .collect();
             names.sort();
             Group {
@@ -203,7 +203,7 @@ fn replaces_group(
         }
         let parse = |text: &str| {
             Version::parse(text).map_err(|source| Error::Version {
-                package: package.name.clone(),
+                package: package.name.to_string(),
                 replaced: replaced.to_owned(),
                 version: text.to_owned(),
                 source,
@@ -244,9 +244,9 @@ mod tests {
 
     fn package(name: &str, origin: &str, size: u64, replaces: &[&str]) -> Package {
         Package {
-            name: name.to_owned(),
-            version: "1.0-r0".to_owned(),
-            origin: origin.to_owned(),
+            name: name.into(),
+            version: "1.0-r0".into(),
+            origin: origin.into(),
             installed_size: size,
             replaces: replaces.iter().map(|r| (*r).to_owned()).collect(),
             ..Package::default()

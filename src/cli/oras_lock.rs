@@ -457,8 +457,8 @@ fn packages_report(locker: &Locker) -> Result<Vec<u8>, Error> {
                 .packages
                 .iter()
                 .map(|resolved| PackageLine {
-                    name: resolved.package.name.clone(),
-                    version: resolved.package.version.clone(),
+                    name: resolved.package.name.to_string(),
+                    version: resolved.package.version.to_string(),
                     source: resolved.url.clone(),
                 })
                 .collect(),

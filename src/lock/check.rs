@@ -347,12 +347,12 @@ fn arch_changes(
         let base = locker.base_image_names(&resolution.arch);
         for resolved in &resolution.packages {
             let package = resolved.package;
-            if base.is_some_and(|names| names.contains(&package.name)) {
+            if base.is_some_and(|names| names.contains(package.name.as_str())) {
                 continue;
             }
             fresh.push(Pinned {
-                name: package.name.clone(),
-                version: package.version.clone(),
+                name: package.name.to_string(),
+                version: package.version.to_string(),
                 checksum: (!package.checksum.is_empty()).then(|| package.checksum_string()),
             });
         }

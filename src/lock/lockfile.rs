@@ -37,7 +37,7 @@ impl Locker {
             };
             let mut jobs = Vec::new();
             for resolved in &resolution.packages {
-                if sources.base_names.contains(&resolved.package.name) {
+                if sources.base_names.contains(resolved.package.name.as_str()) {
                     continue;
                 }
                 // Only the base image's list has no repository, and its packages were skipped.
@@ -85,10 +85,10 @@ impl Locker {
 fn locked_package(job: &Job<'_>, layout: &Layout) -> LockPackage {
     let package = job.package;
     LockPackage {
-        name: package.name.clone(),
+        name: package.name.to_string(),
         url: job.url.to_owned(),
-        version: package.version.clone(),
-        architecture: package.arch.clone(),
+        version: package.version.to_string(),
+        architecture: package.arch.to_string(),
         signature: layout
             .signature
             .map(|member| RangeAndChecksum {

@@ -85,8 +85,8 @@ fn filler(seed: u64, len: usize) -> Vec<u8> {
 /// A package of `files`, with a directory entry for each directory they are in.
 fn spec(name: &str, files: Vec<FileSpec>) -> PackageSpec {
     let mut spec = PackageSpec::new(name, "1.0-r0", "x86_64");
-    spec.package.description = format!("{name} for the catalogue tests");
-    spec.package.license = "MIT".to_owned();
+    spec.package.description = format!("{name} for the catalogue tests").into();
+    spec.package.license = "MIT".into();
     let mut dirs = std::collections::BTreeSet::new();
     for file in &files {
         let mut path = Path::new(&file.path).parent();

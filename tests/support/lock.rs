@@ -65,9 +65,9 @@ pub fn example_public_key() -> PathBuf {
 /// A package spec with one file, so each version's bytes differ.
 pub fn package(name: &str, version: &str, arch: &str, dependencies: &[&str]) -> PackageSpec {
     let mut spec = PackageSpec::new(name, version, arch);
-    spec.package.description = format!("{name} for tests");
-    spec.package.license = "MIT".to_owned();
-    spec.package.dependencies = dependencies.iter().map(|d| (*d).to_owned()).collect();
+    spec.package.description = format!("{name} for tests").into();
+    spec.package.license = "MIT".into();
+    spec.package.dependencies = dependencies.iter().map(|&d| d.into()).collect();
     spec.files = vec![writer::FileSpec::file(
         &format!("usr/share/{name}/version"),
         format!("{name} {version}\n").as_bytes(),

@@ -387,13 +387,13 @@ pub mod synthetic {
             let data = spool.add_data_tar(self.name, &tar[..]).expect("spool");
             PackageSource {
                 package: Package {
-                    name: self.name.to_owned(),
-                    version: "1.0-r0".to_owned(),
-                    arch: "x86_64".to_owned(),
-                    origin: self.origin.to_owned(),
+                    name: self.name.into(),
+                    version: "1.0-r0".into(),
+                    arch: "x86_64".into(),
+                    origin: self.origin.into(),
                     checksum: sha1::Sha1::digest(self.name.as_bytes()).to_vec(),
                     replaces: self.replaces.iter().map(|r| (*r).to_owned()).collect(),
-                    provides: self.provides.iter().map(|r| (*r).to_owned()).collect(),
+                    provides: self.provides.iter().map(|&r| r.into()).collect(),
                     ..Package::default()
                 },
                 triggers: Vec::new(),

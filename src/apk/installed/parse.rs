@@ -94,17 +94,17 @@ impl Builder {
         };
         let p = &mut self.package;
         match token {
-            "P" => p.name = value.to_owned(),
-            "V" => p.version = value.to_owned(),
-            "A" => p.arch = value.to_owned(),
-            "L" => p.license = value.to_owned(),
-            "T" => p.description = value.to_owned(),
-            "o" => p.origin = value.to_owned(),
-            "m" => p.maintainer = value.to_owned(),
-            "U" => p.url = value.to_owned(),
-            "c" => p.commit = value.to_owned(),
-            "D" => p.dependencies = words(value),
-            "p" => p.provides = words(value),
+            "P" => p.name = value.into(),
+            "V" => p.version = value.into(),
+            "A" => p.arch = value.into(),
+            "L" => p.license = value.into(),
+            "T" => p.description = value.into(),
+            "o" => p.origin = value.into(),
+            "m" => p.maintainer = value.into(),
+            "U" => p.url = value.into(),
+            "c" => p.commit = value.into(),
+            "D" => p.dependencies = words(value).into_iter().map(Into::into).collect(),
+            "p" => p.provides = words(value).into_iter().map(Into::into).collect(),
             "r" => p.replaces = words(value),
             // apko writes a Go list (`[a b]`); apk-tools writes plain words.
             "i" => {
@@ -112,7 +112,7 @@ impl Builder {
                     .strip_prefix('[')
                     .and_then(|v| v.strip_suffix(']'))
                     .unwrap_or(value);
-                p.install_if = words(inner);
+                p.install_if = words(inner).into_iter().map(Into::into).collect();
             }
             "t" => p.build_time = value.parse().map_err(number("t:"))?,
             "S" => p.size = value.parse().map_err(number("S:"))?,

@@ -44,7 +44,7 @@ pub fn record(
                 let default_mode = perm == 0o755 && default_owner;
                 if dir.is_empty() && !default_mode {
                     return Err(Error::TopLevelOwnership {
-                        package: package.name.clone(),
+                        package: package.name.to_string(),
                         path: f.path.clone(),
                         mode: perm,
                         uid: f.uid,
@@ -113,7 +113,7 @@ fn q1_checksum(package: &Package, path: &str, checksum: &str) -> Result<String, 
         return Ok(checksum.to_owned());
     }
     let bytes = hex::decode(checksum).map_err(|source| Error::Checksum {
-        package: package.name.clone(),
+        package: package.name.to_string(),
         path: path.to_owned(),
         source,
     })?;

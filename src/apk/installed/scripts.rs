@@ -27,7 +27,7 @@ pub fn append_scripts(
     source_date_epoch: Option<Timestamp>,
 ) -> Result<(), Error> {
     let failed = |source| Error::Scripts {
-        package: package.name.clone(),
+        package: package.name.to_string(),
         source,
     };
     // apko seeks back over the end marker when there is one and writes from there (from the

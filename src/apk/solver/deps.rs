@@ -164,7 +164,7 @@ impl<'a> Run<'_, 'a> {
         if provided_by_self {
             return Ok(None);
         }
-        if package.name == term.name_text
+        if package.name.as_str() == term.name_text
             && let Some(actual) = table.version(id)
         {
             let satisfied = match term.op {
@@ -277,7 +277,7 @@ impl<'a> Run<'_, 'a> {
                     }
                     let term = Term::parse(condition, &table.names);
                     added.get(term.name_text.as_ref()).is_some_and(|&a| {
-                        !term.conflict && table.package(a).version == term.version_text
+                        !term.conflict && table.package(a).version.as_str() == term.version_text
                     })
                 });
                 let name = table.package(candidate).name.as_str();

@@ -62,7 +62,7 @@ fn rejection(
     };
     let Some(actual) = table.version(id) else {
         return Some(Reason::InvalidVersion {
-            version: table.package(id).version.clone(),
+            version: table.package(id).version.to_string(),
         });
     };
     if filter.term.op.admits(actual, required) {

@@ -198,7 +198,7 @@ impl<'r, 'a> Run<'r, 'a> {
                         None => self.disqualify(
                             id,
                             Reason::InvalidVersion {
-                                version: entry.package.version.clone(),
+                                version: entry.package.version.to_string(),
                             },
                         ),
                         Some(actual) if !term.op.admits(actual, required) => self.disqualify(

@@ -42,7 +42,7 @@ impl BaseImage {
     pub fn names(&self) -> BTreeSet<String> {
         self.records
             .iter()
-            .map(|record| record.package.name.clone())
+            .map(|record| record.package.name.to_string())
             .collect()
     }
 

@@ -11,10 +11,10 @@ use super::{
 /// The example packages for `arch`.
 pub fn example_packages(arch: &str) -> Vec<PackageSpec> {
     let common = |spec: &mut PackageSpec, description: &str| {
-        spec.package.description = description.to_owned();
-        spec.package.license = "Apache-2.0".to_owned();
-        spec.package.url = "https://example.com/receipts".to_owned();
-        spec.package.maintainer = "Receipts Example <example@example.com>".to_owned();
+        spec.package.description = description.into();
+        spec.package.license = "Apache-2.0".into();
+        spec.package.url = "https://example.com/receipts".into();
+        spec.package.maintainer = "Receipts Example <example@example.com>".into();
         spec.package.build_time = 1_700_000_000;
     };
 
@@ -28,8 +28,8 @@ pub fn example_packages(arch: &str) -> Vec<PackageSpec> {
 
     let mut library = PackageSpec::new("libexample", "2.1.0-r1", arch);
     common(&mut library, "the example library");
-    library.package.dependencies = vec!["example-base".to_owned()];
-    library.package.provides = vec!["so:libexample.so.2=2.1.0".to_owned()];
+    library.package.dependencies = vec!["example-base".into()];
+    library.package.provides = vec!["so:libexample.so.2=2.1.0".into()];
     library.files = vec![
         FileSpec::directory("usr"),
         FileSpec::directory("usr/lib"),
@@ -39,9 +39,9 @@ pub fn example_packages(arch: &str) -> Vec<PackageSpec> {
 
     let mut cli = PackageSpec::new("example-cli", "2.1.0-r1", arch);
     common(&mut cli, "the example command");
-    cli.package.origin = "libexample".to_owned();
-    cli.package.dependencies = vec!["so:libexample.so.2".to_owned()];
-    cli.package.provides = vec!["cmd:example=2.1.0-r1".to_owned()];
+    cli.package.origin = "libexample".into();
+    cli.package.dependencies = vec!["so:libexample.so.2".into()];
+    cli.package.provides = vec!["cmd:example=2.1.0-r1".into()];
     cli.files = vec![
         FileSpec::directory("usr"),
         FileSpec::directory("usr/bin"),
@@ -53,8 +53,8 @@ pub fn example_packages(arch: &str) -> Vec<PackageSpec> {
 
     let mut cli_doc = PackageSpec::new("example-cli-doc", "2.1.0-r1", arch);
     common(&mut cli_doc, "documentation of the example command");
-    cli_doc.package.origin = "libexample".to_owned();
-    cli_doc.package.install_if = vec!["example-cli=2.1.0-r1".to_owned(), "docs".to_owned()];
+    cli_doc.package.origin = "libexample".into();
+    cli_doc.package.install_if = vec!["example-cli=2.1.0-r1".into(), "docs".into()];
     cli_doc.files = vec![
         FileSpec::directory("usr"),
         FileSpec::directory("usr/share"),

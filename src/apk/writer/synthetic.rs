@@ -39,16 +39,18 @@ pub fn synthetic_packages(count: usize, seed: u64, arch: &str) -> Vec<PackageSpe
             let release = if i % 20 == 19 { 1 } else { 0 };
             let version = format!("{}.{}.{}-r{release}", 1 + i % 3, i % 10, i % 7);
             let mut spec = PackageSpec::new(&name, &version, arch);
-            spec.package.description = format!("synthetic package {i}");
-            spec.package.license = "MIT".to_owned();
+            spec.package.description = format!("synthetic package {i}").into();
+            spec.package.license = "MIT".into();
             if i % 5 == 0 {
                 spec.package.provides = vec![
-                    format!("so:lib{name}.so.1=1.0"),
-                    format!("cmd:{name}={version}"),
+                    format!("so:lib{name}.so.1=1.0").into(),
+                    format!("cmd:{name}={version}").into(),
                 ];
             }
             if i % 50 == 1 {
-                spec.package.provides.push(format!("virtual-{}", i % 7));
+                spec.package
+                    .provides
+                    .push(format!("virtual-{}", i % 7).into());
                 spec.package.provider_priority = (i % 13) as u64;
             }
             let wanted = scatter.below(5);
@@ -62,14 +64,18 @@ pub fn synthetic_packages(count: usize, seed: u64, arch: &str) -> Vec<PackageSpe
                     1 => format!("{}>=1.0", name_of(j)),
                     _ => name_of(j),
                 };
-                if !spec.package.dependencies.contains(&dependency) {
-                    spec.package.dependencies.push(dependency);
+                if !spec.package.dependencies.iter().any(|d| *d == dependency) {
+                    spec.package.dependencies.push(dependency.into());
                 }
             }
             if i % 100 == 3 && count > 2 {
                 let a = name_of(scatter.below(count));
                 let b = name_of(scatter.below(count));
-                spec.package.install_if = if a == b { vec![a] } else { vec![a, b] };
+                spec.package.install_if = if a == b {
+                    vec![a.into()]
+                } else {
+                    vec![a.into(), b.into()]
+                };
             }
             let content = format!("{name} {version}\n");
             spec.files = vec![FileSpec::file(

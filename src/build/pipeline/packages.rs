@@ -36,13 +36,13 @@ impl Fetch<'_> {
                 .open_package(repository, apk_arch, &job.package),
             Origin::BaseImage => {
                 return Err(Error::BasePackage {
-                    package: job.package.name.clone(),
+                    package: job.package.name.to_string(),
                     url: job.url.clone(),
                 });
             }
         };
         fetched.map_err(|source| Error::Fetch {
-            package: job.package.name.clone(),
+            package: job.package.name.to_string(),
             url: job.url.clone(),
             source: Box::new(source),
         })
@@ -83,7 +83,7 @@ fn read(spool: &Spool, job: &Job, fetch: &Fetch<'_>) -> Result<PackageSource, Er
     let (source, _) =
         PackageSource::read_apk(spool, file, name, Limits::default()).map_err(|source| {
             Error::Package {
-                package: name.clone(),
+                package: name.to_string(),
                 url: job.url.clone(),
                 source: Box::new(source),
             }

@@ -119,9 +119,9 @@ pub(super) fn from_lock(
             .map(|entry| {
                 Ok(Job {
                     package: Package {
-                        name: entry.name.clone(),
-                        version: entry.version.clone(),
-                        arch: entry.architecture.clone(),
+                        name: entry.name.as_str().into(),
+                        version: entry.version.as_str().into(),
+                        arch: entry.architecture.as_str().into(),
                         checksum: lock_checksum(&entry.name, &entry.checksum)?,
                         ..Package::default()
                     },
@@ -305,7 +305,8 @@ fn listed_order(
         .iter()
         .enumerate()
         .find(|(at, resolved)| {
-            !order.contains(at) && !base.is_some_and(|names| names.contains(&resolved.package.name))
+            !order.contains(at)
+                && !base.is_some_and(|names| names.contains(resolved.package.name.as_str()))
         })
     {
         return Err(Error::Listed {

@@ -22,14 +22,14 @@ const INSTALLED: &str = "usr/lib/apk/db/installed";
 pub(super) fn record_base_packages(tree: &mut Tree, records: &[Record]) -> Result<(), Error> {
     for record in records {
         let db_error = |source| Error::Installed {
-            package: record.package.name.clone(),
+            package: record.package.name.to_string(),
             source,
         };
         let mut package = record.package.clone();
         // ParseInstalled keeps `i:`'s brackets: the value is split as written.
         package.install_if = format!("[{}]", record.package.install_if.join(" "))
             .split(' ')
-            .map(str::to_owned)
+            .map(Into::into)
             .collect();
         let files: Vec<FileEntry> = record
             .files

@@ -68,7 +68,7 @@ pub(super) fn install(
                 r.package
                     .provides
                     .iter()
-                    .any(|p| certificates.providers.contains(p))
+                    .any(|p| certificates.providers.iter().any(|c| c == p))
             })
             .flat_map(|r| r.files.iter())
             .filter(|f| f.kind != EntryKind::Directory)

@@ -34,11 +34,11 @@ pub(super) fn install(
                 source.data,
             )
             .map_err(|source| Error::Install {
-                package: package.name.clone(),
+                package: package.name.to_string(),
                 source: Box::new(source),
             })?;
         let db_error = |source| Error::Installed {
-            package: package.name.clone(),
+            package: package.name.to_string(),
             source,
         };
         tree.stat(SCRIPTS_TAR).map_err(fs_error(SCRIPTS_TAR))?;
@@ -60,7 +60,7 @@ pub(super) fn install(
     let mut recorded = Vec::with_capacity(done.len());
     for (package, installed) in done {
         let db_error = |source| Error::Installed {
-            package: package.name.clone(),
+            package: package.name.to_string(),
             source,
         };
         let files = installed
