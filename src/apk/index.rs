@@ -330,7 +330,6 @@ fn parse_piece(text: Vec<u8>) -> Result<Parsed, Error> {
 fn parse_records(buffer: &Arc<String>) -> Result<Parsed, Error> {
     let text = buffer.as_str();
     let bytes = text.as_bytes();
-    let shared = |start: usize, end: usize| Text::shared(buffer, start, end);
     // Real indexes average ~400 bytes a record; reserving avoids most regrowth.
     let mut packages = Vec::with_capacity(text.len() / 400 + 1);
     // The record being read is built in place as the last package, so it is never moved.
@@ -383,12 +382,6 @@ fn parse_records(buffer: &Arc<String>) -> Result<Parsed, Error> {
         // Byte 1 being ':' makes byte 0 a whole ASCII character, so the value starts at a
         // character boundary.
         let value_start = start + 2;
-        let value = text.get(value_start..end).unwrap_or("");
-        let number = |field: char| Error::Number {
-            line,
-            field,
-            value: value.to_owned(),
-        };
         if !open {
             packages.push(Package::default());
             open = true;
@@ -396,36 +389,7 @@ fn parse_records(buffer: &Arc<String>) -> Result<Parsed, Error> {
         let Some(current) = packages.last_mut() else {
             continue;
         };
-        match key {
-            b'P' => current.name = shared(value_start, end),
-            b'V' => current.version = shared(value_start, end),
-            b'A' => current.arch = shared(value_start, end),
-            b'L' => current.license = shared(value_start, end),
-            b'T' => current.description = shared(value_start, end),
-            b'o' => current.origin = shared(value_start, end),
-            b'm' => current.maintainer = shared(value_start, end),
-            b'U' => current.url = shared(value_start, end),
-            b'D' => current.dependencies = list(buffer, value_start, end),
-            b'p' => current.provides = list(buffer, value_start, end),
-            b'i' => current.install_if = list(buffer, value_start, end),
-            b'c' => current.commit = shared(value_start, end),
-            b't' => current.build_time = value.parse().map_err(|_| number('t'))?,
-            b'S' => current.size = value.parse().map_err(|_| number('S'))?,
-            b'I' => current.installed_size = value.parse().map_err(|_| number('I'))?,
-            b'k' => current.provider_priority = value.parse().map_err(|_| number('k'))?,
-            b'C' => {
-                // Only the Q1 (SHA-1) form is decoded; apko ignores any other.
-                if let Some(encoded) = value.strip_prefix("Q1") {
-                    current.checksum = base64::engine::general_purpose::STANDARD
-                        .decode(encoded)
-                        .map_err(|_| Error::Checksum {
-                            line,
-                            value: value.to_owned(),
-                        })?;
-                }
-            }
-            _ => {}
-        }
+        set_field(current, key, buffer, value_start, end, line)?;
     }
     // apko keeps a record only when a blank line ends it; a last record without one is dropped.
     if open {
@@ -435,6 +399,57 @@ fn parse_records(buffer: &Arc<String>) -> Result<Parsed, Error> {
         packages,
         lines: newlines,
     })
+}
+
+/// Sets the field `key` of `current` from the value at `start..end` of `buffer` (line `line`,
+/// for errors). Unknown keys are ignored, as apko ignores them.
+#[inline]
+fn set_field(
+    current: &mut Package,
+    key: u8,
+    buffer: &Arc<String>,
+    start: usize,
+    end: usize,
+    line: usize,
+) -> Result<(), Error> {
+    let shared = || Text::shared(buffer, start, end);
+    let value = buffer.get(start..end).unwrap_or("");
+    let number = |field: char| Error::Number {
+        line,
+        field,
+        value: value.to_owned(),
+    };
+    match key {
+        b'P' => current.name = shared(),
+        b'V' => current.version = shared(),
+        b'A' => current.arch = shared(),
+        b'L' => current.license = shared(),
+        b'T' => current.description = shared(),
+        b'o' => current.origin = shared(),
+        b'm' => current.maintainer = shared(),
+        b'U' => current.url = shared(),
+        b'D' => current.dependencies = list(buffer, start, end),
+        b'p' => current.provides = list(buffer, start, end),
+        b'i' => current.install_if = list(buffer, start, end),
+        b'c' => current.commit = shared(),
+        b't' => current.build_time = value.parse().map_err(|_| number('t'))?,
+        b'S' => current.size = value.parse().map_err(|_| number('S'))?,
+        b'I' => current.installed_size = value.parse().map_err(|_| number('I'))?,
+        b'k' => current.provider_priority = value.parse().map_err(|_| number('k'))?,
+        b'C' => {
+            // Only the Q1 (SHA-1) form is decoded; apko ignores any other.
+            if let Some(encoded) = value.strip_prefix("Q1") {
+                current.checksum = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|_| Error::Checksum {
+                        line,
+                        value: value.to_owned(),
+                    })?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A space-separated list (`D:`, `p:`, `i:`) as ranges of `buffer`; empty words are kept, as
