@@ -376,3 +376,44 @@ fn tests_never_install_anything() {
     }
     assert!(scanned > 20, "expected the test sources, found {scanned}");
 }
+
+/// Library errors name their subject, never a command-line flag: the flags are the CLI's, and
+/// its hints (`cli::hint`) add them where a user needs one.
+#[test]
+fn library_errors_never_name_a_flag() {
+    let root = src();
+    let mut messages = 0;
+    let mut naming = Vec::new();
+    for file in sources(&root) {
+        let relative = file
+            .strip_prefix(&root)
+            .expect("under src")
+            .to_string_lossy()
+            .into_owned();
+        if relative.starts_with("cli") || relative.starts_with("bin") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read source");
+        for (number, line) in text.lines().enumerate() {
+            let Some(message) = line.trim().strip_prefix("#[error(\"") else {
+                continue;
+            };
+            messages += 1;
+            let flag = message.match_indices("--").any(|(at, _)| {
+                message[at + 2..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_lowercase())
+            });
+            if flag {
+                naming.push(format!("{relative}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(messages > 100, "expected the library's error messages, found {messages}");
+    assert!(
+        naming.is_empty(),
+        "library errors that name a flag:\n{}",
+        naming.join("\n")
+    );
+}

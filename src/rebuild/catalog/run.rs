@@ -91,7 +91,7 @@ pub enum Event<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// `jobs` is 0.
-    #[error("--jobs must be at least 1")]
+    #[error("the number of audits run at once (jobs) must be at least 1")]
     NoJobs,
     /// A record cannot be written: results would be lost, so the run stops.
     #[error("cannot record the audit of {image}")]
