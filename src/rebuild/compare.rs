@@ -3,8 +3,9 @@
 //!
 //! Rules (the audit's definition of "reproduced"):
 //! - **identical**: same bytes, hence same digests. An untrusted side's layers are still
-//!   streamed, their digests checked and their gzip decoded strictly: a registry is never
-//!   trusted to serve what a digest names.
+//!   streamed and their digests checked: a registry is never trusted to serve what a digest
+//!   names. A layer with the trusted side's digest is its bytes, so it is not decoded again;
+//!   any other is decoded strictly.
 //! - **equivalent**: same config bytes (hence the same diff_ids), and each layer on an
 //!   untrusted side decodes — strict gzip: one member, no FEXTRA/FNAME/FCOMMENT/FHCRC, CRC-32
 //!   and size right, nothing after the trailer — to exactly the other side's tar; the manifests
@@ -328,6 +329,9 @@ pub(super) enum Decoded {
     Strict(Digest),
     /// Not acceptable, and why.
     Rejected(String),
+    /// Streamed and its digest checked, not decoded: enough when the other side is trusted and
+    /// names the same digest, for then the bytes are the trusted side's own.
+    Verified,
 }
 
 fn compare_layer(
@@ -338,8 +342,16 @@ fn compare_layer(
 ) -> Result<LayerReport, Error> {
     let decoded_a = la.map(|l| decode(a.side, l.0)).transpose()?;
     let decoded_b = lb
-        .map(|l| match checked.get(l.0) {
-            Some(done) if !b.side.trusted => Ok(done.clone()),
+        .map(|l| match (checked.get(l.0), la) {
+            // Byte for byte the trusted rebuild's layer, whose tar hashes to its diff_id by
+            // construction: decoding it again could only find what the rebuild wrote.
+            (Some(Decoded::Verified), Some((da, Some(diff_a))))
+                if a.side.trusted && !b.side.trusted && da.digest == l.0.digest =>
+            {
+                Ok(Decoded::Strict(diff_a))
+            }
+            (Some(Decoded::Verified), _) => decode(b.side, l.0),
+            (Some(done), _) if !b.side.trusted => Ok(done.clone()),
             _ => decode(b.side, l.0),
         })
         .transpose()?;
@@ -417,7 +429,8 @@ fn content(decoded: &Decoded, diff_id: Option<Digest>) -> Option<Digest> {
     match decoded {
         Decoded::Trusted => diff_id,
         Decoded::Strict(digest) => Some(*digest),
-        Decoded::Rejected(_) => None,
+        // A checked-only layer is decoded or resolved before it is compared.
+        Decoded::Rejected(_) | Decoded::Verified => None,
     }
 }
 
@@ -462,7 +475,7 @@ fn decode(side: Side<'_>, descriptor: &Descriptor) -> Result<Decoded, Error> {
 }
 
 /// [`decode`], stopped (an error) as soon as `stop` is set.
-pub(super) fn decode_until(
+fn decode_until(
     side: Side<'_>,
     descriptor: &Descriptor,
     stop: &AtomicBool,
@@ -501,6 +514,32 @@ pub(super) fn decode_until(
             descriptor.media_type
         ))),
     }
+}
+
+/// Streams an untrusted side's layer and checks its digest, without decoding it (until `stop`
+/// is set, an error then).
+pub(super) fn verify_until(
+    side: Side<'_>,
+    descriptor: &Descriptor,
+    stop: &AtomicBool,
+) -> Result<Decoded, Error> {
+    if side.trusted {
+        return Ok(Decoded::Trusted);
+    }
+    let task = crate::progress::task(
+        crate::progress::Kind::Compare,
+        descriptor.digest,
+        descriptor.size,
+    );
+    with_blob_until(side.store, &descriptor.digest, stop, |reader| {
+        std::io::copy(&mut task.reader(reader), &mut std::io::sink())
+    })?
+    .map_err(|source| Error::Read {
+        store: side.store.name(),
+        digest: descriptor.digest,
+        source,
+    })?;
+    Ok(Decoded::Verified)
 }
 
 /// The file-tree differences between two layers (a missing layer is an empty tree); `None`
