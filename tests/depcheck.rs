@@ -410,7 +410,10 @@ fn library_errors_never_name_a_flag() {
             }
         }
     }
-    assert!(messages > 100, "expected the library's error messages, found {messages}");
+    assert!(
+        messages > 100,
+        "expected the library's error messages, found {messages}"
+    );
     assert!(
         naming.is_empty(),
         "library errors that name a flag:\n{}",

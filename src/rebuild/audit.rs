@@ -17,9 +17,10 @@
 //! The steps, in order, each failing with an [`Error`] naming its subject: open and resolve the
 //! image; check the platforms asked for; refuse a non-empty directory to keep the rebuild in;
 //! verify the attestation ([`Verification`]; nothing is fetched for the rebuild before it
-//! passes); rebuild while a thread checks the published layers beside it (streamed,
-//! digest-checked, strictly gunzipped and hashed: `rebuild::checked`), so the audit costs about
-//! the rebuild rather than the rebuild plus the pull; compare; publish.
+//! passes); rebuild while a thread checks the published layers beside it (streamed and
+//! digest-checked: `rebuild::checked`; the comparison decodes strictly any whose digest is not
+//! the rebuild's), so the audit costs about the rebuild rather than the rebuild plus the pull;
+//! compare; publish.
 //!
 //! The creation time is not in the predicate: the rebuild first lets apko's rule pick it (the
 //! newest package build time) and, when that does not reproduce the published manifests and the

@@ -25,7 +25,8 @@
 //! any two images ([`diff`]). Catalogue audits ([`catalog`]) run many audits on top of this.
 
 //! Verdicts are defined in [`compare`]. Published blobs are always streamed and checked
-//! against their digests, and their gzip decoded strictly; nothing is extracted to disk.
+//! against their digests, and their gzip decoded strictly unless they are byte for byte a
+//! trusted rebuild's layer; nothing is extracted to disk.
 //!
 //! # Report schema (`--output json`, `schemaVersion` 1)
 //!
