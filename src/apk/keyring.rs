@@ -14,25 +14,18 @@ use std::path::{Path, PathBuf};
 
 use rsa::pkcs1::DecodeRsaPublicKey as _;
 use rsa::pkcs8::DecodePublicKey as _;
-use rsa::pkcs8::der::pem;
+
+use crate::codec::pem;
 
 /// Why a key cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The key's text holds no `-----BEGIN` block.
+    /// The key's text holds no PEM block that Go's `pem.Decode` accepts (a block whose body is
+    /// not base64 is passed over, as Go passes it over).
     #[error("key {key}: no PEM block found")]
     NoPem {
         /// The key file's path, or the name it was given.
         key: String,
-    },
-    /// The PEM block is malformed.
-    #[error("key {key}: malformed PEM")]
-    Pem {
-        /// The key file's path, or the name it was given.
-        key: String,
-        /// The decoder's complaint.
-        #[source]
-        source: pem::Error,
     },
     /// The PEM block is neither a PKIX `PUBLIC KEY` nor a PKCS#1 `RSA PUBLIC KEY` holding RSA.
     #[error("key {key}: not an RSA public key (PEM label {label:?})")]
@@ -191,26 +184,19 @@ fn file_name(path: &Path) -> Result<KeyName, Error> {
     KeyName::new(name.as_deref().unwrap_or_default())
 }
 
-/// Parses the first PEM block in `text`. Like Go's `pem.Decode`, text before the block is
-/// skipped; like apko, the block is read as PKIX whatever its label, and PKCS#1 is accepted for
-/// `RSA PUBLIC KEY`.
+/// Parses the first PEM block in `text` with Go's `pem.Decode` ([`crate::codec::pem`]): text
+/// before the block is skipped; like apko, the block is read as PKIX whatever its label, and
+/// PKCS#1 is accepted for `RSA PUBLIC KEY`.
 fn parse_pem(key: &str, text: &[u8]) -> Result<rsa::PublicKey, Error> {
     let no_pem = || Error::NoPem {
         key: key.to_owned(),
     };
-    let begin = find(text, b"-----BEGIN ").ok_or_else(no_pem)?;
-    let block = text.get(begin..).ok_or_else(no_pem)?;
-    let end_marker = find(block, b"-----END ").ok_or_else(no_pem)?;
-    let after_end = block.get(end_marker + 9..).ok_or_else(no_pem)?;
-    let close = find(after_end, b"-----").ok_or_else(no_pem)?;
-    let block = block.get(..end_marker + 9 + close + 5).ok_or_else(no_pem)?;
-    let (label, der) = pem::decode_vec(block).map_err(|source| Error::Pem {
-        key: key.to_owned(),
-        source,
-    })?;
+    let (block, _) = pem::decode(text).ok_or_else(no_pem)?;
+    let label = String::from_utf8_lossy(&block.kind).into_owned();
+    let der = block.bytes;
     let not_rsa = || Error::NotRsa {
         key: key.to_owned(),
-        label: label.to_owned(),
+        label: label.clone(),
     };
     match rsa::PublicKey::from_public_key_der(&der) {
         Ok(public) => Ok(public),
@@ -219,10 +205,4 @@ fn parse_pem(key: &str, text: &[u8]) -> Result<rsa::PublicKey, Error> {
         }
         Err(_) => Err(not_rsa()),
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
