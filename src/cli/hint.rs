@@ -151,6 +151,10 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
             cr::Error::Gc(inner) => for_error(inner),
         });
     }
+    // The audit's library error is transparent in the command's: its own hint is looked up here.
+    if let Some(audit::Error::Audit(inner)) = downcast::<audit::Error>(error) {
+        return Some(one(inner));
+    }
     if let Some(error) = downcast::<attest::Error>(error) {
         return Some(match error {
             attest::Error::Password(inner) => for_error(inner),
@@ -185,7 +189,14 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
     if let Some(error) = downcast::<crate::attest::verify::image::Error>(error) {
         return Some(image_hint(error));
     }
-    if let Some(audit::Error::KeyNeedsTlog { .. }) = downcast::<audit::Error>(error) {
+    let key_needs_tlog = matches!(
+        downcast::<audit::Error>(error),
+        Some(audit::Error::KeyNeedsTlog { .. })
+    ) || matches!(
+        downcast::<crate::rebuild::audit::Error>(error),
+        Some(crate::rebuild::audit::Error::KeyNeedsTlog { .. })
+    );
+    if key_needs_tlog {
         return Some(Some(
             "a key-signed attestation has no transparency-log entry unless it was uploaded: \
              pass --insecure-ignore-tlog (as with cosign verify-attestation --key)"
@@ -193,8 +204,8 @@ fn command_hint(error: &(dyn Error + 'static)) -> Option<Option<String>> {
         ));
     }
     let platform_missing = matches!(
-        downcast::<audit::Error>(error),
-        Some(audit::Error::PlatformMissing { .. })
+        downcast::<crate::rebuild::audit::Error>(error),
+        Some(crate::rebuild::audit::Error::PlatformMissing { .. })
     ) || matches!(
         downcast::<crate::rebuild::Error>(error),
         Some(crate::rebuild::Error::PlatformMissing { .. })

@@ -102,16 +102,6 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
-    /// A `--platform` is not in the published image.
-    #[error("platform {platform} is not in {image} (it has: {found})")]
-    PlatformMissing {
-        /// The platform asked for.
-        platform: String,
-        /// The image.
-        image: String,
-        /// Its platforms.
-        found: String,
-    },
     /// `--platform` is not `os/arch[/variant]`.
     #[error("--platform {platform:?}: expected OS/ARCH[/VARIANT]")]
     Platform {
@@ -130,22 +120,10 @@ pub enum Error {
 }
 
 impl From<library::Error> for Error {
-    /// The library's error, with the flag named where one was at fault.
+    /// The library's error, with the flag named where one was at fault (the library's messages
+    /// name no flag; the hints in `cli::hint` add them to the others).
     fn from(error: library::Error) -> Error {
         match error {
-            library::Error::KeyNeedsTlog { image, source } => Error::KeyNeedsTlog {
-                image,
-                source: Box::new(Error::from(*source)),
-            },
-            library::Error::PlatformMissing {
-                platform,
-                image,
-                found,
-            } => Error::PlatformMissing {
-                platform,
-                image,
-                found,
-            },
             library::Error::Platform { platform } => Error::Platform { platform },
             library::Error::KeepNotEmpty { dir } => Error::KeepNotEmpty { dir },
             other => Error::Audit(other),
