@@ -6,10 +6,16 @@
 //! still wins over a later one's. A job skipped that way is run afterwards on the calling thread
 //! only if every job before it succeeded, which cannot happen, but costs nothing to honour.
 //!
+//! [`Budget`] bounds what jobs running at once hold in memory by bytes.
+//!
 //! Not for: CPU-bound pipelines with bounded memory (the layer compressor has its own).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod budget;
+
+pub use budget::{Budget, Charge};
 
 /// Runs `work` on every job with up to `workers` threads, each with its own state made by
 /// `init` (a spool, a buffer); returns the results in job order or the first error in job order.

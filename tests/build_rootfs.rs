@@ -768,7 +768,7 @@ fn certificate_providers_append_packaged_certificates() {
     .map(|name| {
         let path = testdata.join(format!("packages/x86_64/{name}-1.0.0-r0.apk"));
         let file = std::fs::File::open(path).expect("package");
-        rootfs::PackageSource::read_apk(&spool, file, name, Default::default())
+        rootfs::PackageSource::read_apk(&spool, file, name, Default::default(), |_| {})
             .expect("read package")
             .0
     })
@@ -1087,11 +1087,24 @@ fn build_value(
     case: &Case,
     configuration: receipts::config::ImageConfiguration,
 ) -> receipts::build::pipeline::Built {
+    build_with(case, configuration, None, None)
+}
+
+/// `configuration` built in `case`'s directory (offline, empty cache) with `readers` package
+/// readers within `budget` bytes (defaults when `None`).
+fn build_with(
+    case: &Case,
+    configuration: receipts::config::ImageConfiguration,
+    budget: Option<u64>,
+    readers: Option<usize>,
+) -> receipts::build::pipeline::Built {
     use receipts::build::image::SourceDate;
     use receipts::build::pipeline::{self, Packages, Request};
     let cache = tempfile::tempdir().expect("cache dir");
     let mut request = Request::new("apko.yaml", configuration);
     request.packages = Packages::Resolve;
+    request.readers = readers;
+    request.read_budget = budget;
     let environment = case.source_date_epoch.map(|s| s.to_string());
     request.source_date = SourceDate::resolve(environment.as_deref(), None).expect("source date");
     request.settings.working_dir = case.base.clone();
@@ -1141,5 +1154,35 @@ fn goldens_are_rebuilt_from_packages_to_the_index_digest() {
         ),
     ] {
         assert_eq!(index_digest(&case), digest, "{}", case.layout.display());
+    }
+}
+
+/// The package readers' memory is bounded in bytes, whatever their number: with eight readers
+/// and the default budget the bytes charged at once stay within it, and with a budget smaller
+/// than one reader's opening charge (window and four control limits) the readers take turns,
+/// so the peak is exactly one such charge. Every case still builds to its golden digest.
+#[test]
+fn package_readers_stay_within_their_byte_budget() {
+    use receipts::apk::archive::Limits;
+    use receipts::build::pipeline::{READ_BUDGET, READER_WINDOW};
+    let opening = READER_WINDOW + 4 * Limits::default().control;
+    for case in [
+        case::upstream_case(),
+        case::derived_case("features"),
+        case::derived_case("layering"),
+        case::derived_case("cacerts"),
+    ] {
+        let golden = index_digest(&case);
+        for (budget, readers) in [(None, 8), (Some(1), 8), (Some(opening + READER_WINDOW), 2)] {
+            let built = build_with(&case, case.config.clone(), budget, Some(readers));
+            let at = format!("{} budget {budget:?}", case.layout.display());
+            assert_eq!(built.digest().to_string(), golden, "{at}");
+            assert!(built.read_peak >= opening, "{at}: no reader was charged");
+            match budget {
+                Some(1) => assert_eq!(built.read_peak, opening, "{at}: readers overlapped"),
+                Some(limit) => assert!(built.read_peak <= limit, "{at}: {}", built.read_peak),
+                None => assert!(built.read_peak <= READ_BUDGET, "{at}: {}", built.read_peak),
+            }
+        }
     }
 }

@@ -94,6 +94,7 @@ impl Case {
             settings: self.settings(cache, &self.archs),
             temp_dir: None,
             readers: None,
+            read_budget: None,
         };
         pipeline::build(&request, &|_| {})
             .unwrap_or_else(|e| panic!("{}: build: {e:?}", self.label))

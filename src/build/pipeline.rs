@@ -100,7 +100,22 @@ pub struct Request {
     /// How many packages are read at once (default: one per core, 2 to 8). Each reader streams
     /// its package through a fixed-size window, so memory grows with this, not with packages.
     pub readers: Option<usize>,
+    /// Bytes the package readers may hold in memory at once, every architecture together
+    /// (default [`READ_BUDGET`]): a reader is charged its window and the largest signature and
+    /// control members apko accepts before it opens a package, then only what that package's
+    /// members take; readers wait while the budget cannot cover them.
+    pub read_budget: Option<u64>,
 }
+
+/// The default [`Request::read_budget`]: 64 MiB, one reader opening a package whose members
+/// are as large as apko allows (42 MiB) beside eleven streaming ones, so that up to eight readers
+/// of ordinary packages never wait for each other.
+pub const READ_BUDGET: u64 = 64 << 20;
+
+/// What one package reader holds whatever the package: the spool's 1 MiB write buffer, the gzip
+/// and tar state and the read buffers, rounded up. A reader opening a package is charged this and
+/// four times the control limit (signature and control members, raw, decoded and as entries).
+pub const READER_WINDOW: u64 = 2 << 20;
 
 impl Request {
     /// A request to build `configuration` by resolving its packages, with no annotations, the
@@ -127,6 +142,7 @@ impl Request {
             settings: Settings::default(),
             temp_dir: None,
             readers: None,
+            read_budget: None,
         }
     }
 }
@@ -177,6 +193,9 @@ pub struct Built {
     /// Each architecture's locked configuration (what its `/etc/apko.json` holds, before the
     /// run-as user is resolved).
     pub per_arch: BTreeMap<Architecture, ImageConfiguration>,
+    /// The most bytes the package readers were charged at once (at most
+    /// [`Request::read_budget`], or one reader's charge when that is larger).
+    pub read_peak: u64,
 }
 
 impl Built {
@@ -238,10 +257,12 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
     let temp_dir = request.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&temp_dir)
         .map_err(|source| Error::Spool(fs::Error::Spool { source }))?;
+    let budget = crate::parallel::Budget::new(request.read_budget.unwrap_or(READ_BUDGET));
     let builder = arch::ArchBuilder {
         source_date: &request.source_date,
         temp_dir: &temp_dir,
         readers: request.readers,
+        budget: &budget,
         progress,
         name,
     };
@@ -261,6 +282,7 @@ pub fn build(request: &Request, progress: &(dyn Fn(Progress<'_>) + Sync)) -> Res
         locked: assembled.locked,
         order_mismatch: assembled.order_mismatch,
         per_arch: assembled.per_arch,
+        read_peak: budget.peak(),
     })
 }
 

@@ -138,7 +138,7 @@ impl Case {
             .map(|p| {
                 let file = std::fs::File::open(self.base.join(&p.url)).expect("package file");
                 let (source, layout) =
-                    PackageSource::read_apk(spool, file, &p.name, Limits::default())
+                    PackageSource::read_apk(spool, file, &p.name, Limits::default(), |_| {})
                         .expect("package");
                 assert_eq!(layout.control.digest.q1(), p.checksum, "{}", p.name);
                 source

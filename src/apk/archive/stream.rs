@@ -275,6 +275,22 @@ impl<R: Read> PackageReader<R> {
         &self.package
     }
 
+    /// Bytes of the signature and control members this reader keeps in memory (raw, decoded and
+    /// split into entries) while the data member streams through fixed-size buffers.
+    pub fn held_bytes(&self) -> u64 {
+        let signatures: usize = self
+            .signatures
+            .iter()
+            .map(|s| s.value.len() + s.key_name.len())
+            .sum();
+        let entries: usize = self
+            .control_entries
+            .iter()
+            .map(|e| e.content.len() + e.header.name.len())
+            .sum();
+        (signatures + self.control_raw.len() + self.control_tar.len() + entries) as u64
+    }
+
     /// The parsed `.PKGINFO`.
     pub fn pkginfo(&self) -> &PkgInfo {
         &self.pkginfo

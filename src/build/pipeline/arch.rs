@@ -25,6 +25,8 @@ pub(super) struct ArchBuilder<'a> {
     pub source_date: &'a SourceDate,
     pub temp_dir: &'a Path,
     pub readers: Option<usize>,
+    /// Shared by every architecture's readers.
+    pub budget: &'a crate::parallel::Budget,
     pub progress: &'a (dyn Fn(Progress<'_>) + Sync),
     pub name: &'a str,
 }
@@ -68,7 +70,13 @@ impl ArchBuilder<'_> {
             config: self.name.to_owned(),
             source,
         })?;
-        let packages = packages::read_all(&plan.packages, fetch, self.temp_dir, self.readers)?;
+        let packages = packages::read_all(
+            &plan.packages,
+            fetch,
+            self.temp_dir,
+            self.readers,
+            self.budget,
+        )?;
         let (built, run_as) = self.rootfs(&plan, &locked, packages)?;
         // A base image's packages count towards the build date too.
         let base_times = plan

@@ -14,11 +14,16 @@ impl PackageSource {
     /// as each entry streams into `spool`, `datahash` at the end — and returns the package to
     /// install with the package's byte layout. Signature and control-checksum checks against a
     /// keyring or a lock file are the caller's (`apk::archive`'s `verify_*`, before installing).
+    ///
+    /// `opened` is told, once the signature and control members are read and before the data
+    /// streams, how many bytes of them this read holds in memory from then on (a memory budget
+    /// gives back the rest of what it charged for the largest members `limits` allow).
     pub fn read_apk(
         spool: &Spool,
         apk: impl Read,
         name: &str,
         limits: Limits,
+        opened: impl FnOnce(u64),
     ) -> Result<(PackageSource, Layout), Error> {
         let archive_error = |source| Error::Archive {
             package: name.to_owned(),
@@ -30,6 +35,7 @@ impl PackageSource {
         };
         let mut reader = PackageReader::open(apk, name, limits).map_err(archive_error)?;
         let control_tar = reader.control_tar().to_vec();
+        opened(reader.held_bytes() + control_tar.len() as u64);
         let pkginfo = reader.pkginfo().clone();
         let mut writer = spool.package_writer(name).map_err(spool_error)?;
         while let Some(header) = reader.next_entry().map_err(archive_error)? {

@@ -254,6 +254,7 @@ fn request(args: &BuildArgs) -> Result<Request, Error> {
             args.resolve.cache_dir.as_deref(),
         )),
         readers: None,
+        read_budget: None,
     })
 }
 
