@@ -17,6 +17,7 @@
 //! `IndexFromArchive` (reference/apko-format.md §4.2, §5.5).
 
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha1::Digest as _;
 
@@ -63,6 +64,13 @@ pub enum Error {
         index: String,
         /// The entry's name.
         entry: String,
+    },
+    /// Reading stopped because the signature check running beside it failed (that failure is
+    /// what [`read`] returns).
+    #[error("{index}: reading stopped: its signature did not verify")]
+    Stopped {
+        /// The index's URL or path.
+        index: String,
     },
     /// The decompressed archive exceeds [`MAX_DECOMPRESSED`].
     #[error("{index}: decompresses to more than {limit} bytes")]
@@ -165,12 +173,39 @@ pub struct SignedIndex {
     pub verified: Verified,
 }
 
-/// Verifies the archive against `keyring`, then parses it; decompression and parsing overlap
-/// ([`index::parse_from`]).
+/// Verifies the archive against `keyring` and parses it. The signature check (a hash of the
+/// signed member and an RSA verification) runs on a thread beside the decompression, which
+/// itself overlaps the parsing ([`index::parse_from`]); its outcome decides first, so a bad
+/// signature is the error even when the text is malformed too, and it stops the decompression
+/// early. Nothing parsed is returned unless the signature verified.
 pub fn read(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<SignedIndex, Error> {
-    let verified = verify(bytes, keyring, location)?;
-    let index = read_unverified(bytes, location)?;
-    Ok(SignedIndex { index, verified })
+    let refused = AtomicBool::new(false);
+    let (verified, index) = std::thread::scope(|scope| {
+        let check = || {
+            let verified = verify(bytes, keyring, location);
+            refused.store(verified.is_err(), Ordering::Relaxed);
+            verified
+        };
+        let checking = std::thread::Builder::new()
+            .name("apkindex-verify".into())
+            .spawn_scoped(scope, check);
+        let index = read_members(
+            Members::new(bytes, Scope::AllMembers, Some(&refused)),
+            location,
+        );
+        let verified = match checking {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to spare: check here, after the fact, as if in turn.
+            Err(_) => verify(bytes, keyring, location),
+        };
+        (verified, index)
+    });
+    Ok(SignedIndex {
+        verified: verified?,
+        index: index?,
+    })
 }
 
 /// Checks that one signature in the first gzip member, by a key in `keyring`, verifies the rest
@@ -183,7 +218,7 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
     }
     let mut seen = Vec::new();
     let mut usable = Vec::new();
-    let mut members = Members::new(bytes, Scope::FirstMember);
+    let mut members = Members::new(bytes, Scope::FirstMember, None);
     let read = for_each_entry(&mut members, location, |name, declared, entry| {
         let Some((kind, signer)) = parse_signature_name(&name) else {
             return Err(if name == "APKINDEX" || name == "DESCRIPTION" {
@@ -265,8 +300,12 @@ pub fn verify(bytes: &[u8], keyring: &Keyring, location: &str) -> Result<Verifie
 /// apko, which stops at the tar's end: every member is read to its end, so a truncated trailer or
 /// trailing garbage is an error rather than silently ignored.
 pub fn read_unverified(bytes: &[u8], location: &str) -> Result<Index, Error> {
+    read_members(Members::new(bytes, Scope::AllMembers, None), location)
+}
+
+/// [`read_unverified`] over `members`.
+fn read_members(mut members: Members<'_>, location: &str) -> Result<Index, Error> {
     let mut parsed = Index::default();
-    let mut members = Members::new(bytes, Scope::AllMembers);
     let read = for_each_entry(&mut members, location, |name, declared, entry| {
         parse_entry(entry, name, declared, location, &mut parsed)
     });
@@ -412,15 +451,18 @@ struct Members<'a> {
     member: usize,
     total: u64,
     failure: Option<Failure>,
+    /// Set when the signature check beside this read failed: reading further is wasted work.
+    stop: Option<&'a AtomicBool>,
 }
 
 enum Failure {
     Gzip(usize, std::io::Error),
     TooLarge,
+    Stopped,
 }
 
 impl<'a> Members<'a> {
-    fn new(bytes: &'a [u8], scope: Scope) -> Self {
+    fn new(bytes: &'a [u8], scope: Scope, stop: Option<&'a AtomicBool>) -> Self {
         Self {
             scope,
             rest: bytes,
@@ -428,6 +470,7 @@ impl<'a> Members<'a> {
             member: 0,
             total: 0,
             failure: None,
+            stop,
         }
     }
 
@@ -451,6 +494,9 @@ impl<'a> Members<'a> {
                 index: location.to_owned(),
                 limit: MAX_DECOMPRESSED,
             }),
+            Some(Failure::Stopped) => Err(Error::Stopped {
+                index: location.to_owned(),
+            }),
             None => result.map(|()| self.rest),
         }
     }
@@ -464,6 +510,10 @@ impl Read for Members<'_> {
         loop {
             if self.failure.is_some() {
                 return Err(std::io::Error::other("index stream already failed"));
+            }
+            if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                self.failure = Some(Failure::Stopped);
+                continue;
             }
             let decoder = match &mut self.current {
                 Some(decoder) => decoder,
