@@ -11,7 +11,8 @@
 //! * the 160 MB package with seven small ones, read by 8 package readers at once: this bench
 //!   itself, re-run as `memory --child-build DIR READERS`, calling `build::pipeline::build`
 //!   with `Request::readers` set (the CLI uses one reader per core, at most 8, and this machine
-//!   may have fewer).
+//!   may have fewer), within the default byte budget of the readers (`Request::read_budget`);
+//!   the most the readers were charged at once is printed below the table.
 //!
 //! Not for: speed (benches/build.rs). Prints a markdown table; under `cargo test` (no `--bench`
 //! argument) it does nothing.
@@ -172,6 +173,8 @@ fn child_build(dir: &Path, readers: usize) {
     request.readers = Some(readers);
     let built = pipeline::build(&request, &|_| {}).expect("build");
     built.write_layout(&dir.join("out")).expect("layout");
+    // For the parent's note: what the readers were charged at once against their byte budget.
+    std::fs::write(dir.join("read-peak"), built.read_peak.to_string()).expect("read peak");
 }
 
 fn row(what: &str, bytes: u64, (rss, wall, cpu): (f64, Duration, Duration)) {
@@ -231,6 +234,10 @@ fn main() {
         bytes,
         measured(eight.path(), &this, &["--child-build", &dir, "8"]),
     );
+    let read_peak: u64 = std::fs::read_to_string(eight.path().join("read-peak"))
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .expect("the child's read peak");
 
     let image = tempfile::tempdir().expect("temp");
     let per_package = image_mb * 1_000_000 / IMAGE_PACKAGES;
@@ -247,5 +254,13 @@ fn main() {
         &format!("an image of {image_mb} MB in {IMAGE_PACKAGES} packages (`cosign-rebuild build`)"),
         bytes,
         cli_build(image.path()),
+    );
+    println!(
+        "\nThe 8 readers' most bytes charged at once: {:.1} MiB of their {} MiB budget (one \
+         opening charge is {} MiB: a {} MiB window and four control limits).",
+        read_peak as f64 / f64::from(1 << 20),
+        pipeline::READ_BUDGET >> 20,
+        (pipeline::READER_WINDOW + 4 * receipts::apk::archive::Limits::default().control) >> 20,
+        pipeline::READER_WINDOW >> 20,
     );
 }
