@@ -23,6 +23,23 @@ fn src() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
+/// Every `.rs` file of the crate: its path under `src` and its text.
+fn crate_sources() -> Vec<(String, String)> {
+    let root = src();
+    sources(&root)
+        .into_iter()
+        .map(|file| {
+            let relative = file
+                .strip_prefix(&root)
+                .expect("under src")
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&file).expect("read source");
+            (relative, text)
+        })
+        .collect()
+}
+
 /// Modules whose job is computation on values and bytes: no filesystem, network or async.
 const PURE: &[&str] = &[
     "apk/version.rs",
@@ -43,6 +60,7 @@ const PURE: &[&str] = &[
     "oci/reference.rs",
     "oci/image_set.rs",
     "parallel.rs",
+    "parallel",
     "attest/store/legacy.rs",
     "attest/store/referrer.rs",
     "attest/statement/predicate_type.rs",
@@ -58,21 +76,14 @@ const IMPURE_NAMES: &[&str] = &["std::fs", "tokio", "reqwest", "std::net", "std:
 
 #[test]
 fn pure_modules_do_no_io() {
-    let root = src();
     let mut checked = 0;
-    for file in sources(&root) {
-        let relative = file
-            .strip_prefix(&root)
-            .expect("under src")
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in crate_sources() {
         if !PURE
             .iter()
             .any(|p| relative == *p || relative.starts_with(&format!("{p}/")))
         {
             continue;
         }
-        let text = std::fs::read_to_string(&file).expect("read source");
         for name in IMPURE_NAMES {
             assert!(
                 !text.contains(name),
@@ -89,17 +100,10 @@ fn pure_modules_do_no_io() {
 
 #[test]
 fn only_cli_and_binaries_use_cli() {
-    let root = src();
-    for file in sources(&root) {
-        let relative = file
-            .strip_prefix(&root)
-            .expect("under src")
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in crate_sources() {
         if relative.starts_with("cli") || relative.starts_with("bin") {
             continue;
         }
-        let text = std::fs::read_to_string(&file).expect("read source");
         assert!(
             !text.contains("crate::cli"),
             "{relative} depends on crate::cli"
@@ -190,20 +194,13 @@ fn every_top_level_module_has_a_floor() {
 
 #[test]
 fn no_module_uses_one_on_its_own_floor_or_above() {
-    let root = src();
     let mut edges = 0;
     let mut upward = Vec::new();
-    for file in sources(&root) {
-        let relative = file
-            .strip_prefix(&root)
-            .expect("under src")
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in crate_sources() {
         let top = top_module(&relative);
         let Some(floor) = floor_of(&top) else {
             continue;
         };
-        let text = std::fs::read_to_string(&file).expect("read source");
         for used in used_modules(&text) {
             if used == top {
                 continue;
@@ -289,19 +286,12 @@ fn functions(text: &str) -> Vec<(String, usize, usize)> {
 
 #[test]
 fn files_and_functions_are_small() {
-    let root = src();
     let mut too_big = Vec::new();
     let mut measured = 0;
-    for file in sources(&root) {
-        let relative = file
-            .strip_prefix(&root)
-            .expect("under src")
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in crate_sources() {
         if PORTS.iter().any(|p| relative.starts_with(p)) {
             continue;
         }
-        let text = std::fs::read_to_string(&file).expect("read source");
         let lines = text.lines().count();
         if lines > MAX_FILE_LINES {
             too_big.push(format!(
@@ -381,19 +371,12 @@ fn tests_never_install_anything() {
 /// its hints (`cli::hint`) add them where a user needs one.
 #[test]
 fn library_errors_never_name_a_flag() {
-    let root = src();
     let mut messages = 0;
     let mut naming = Vec::new();
-    for file in sources(&root) {
-        let relative = file
-            .strip_prefix(&root)
-            .expect("under src")
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in crate_sources() {
         if relative.starts_with("cli") || relative.starts_with("bin") {
             continue;
         }
-        let text = std::fs::read_to_string(&file).expect("read source");
         for (number, line) in text.lines().enumerate() {
             let Some(message) = line.trim().strip_prefix("#[error(\"") else {
                 continue;

@@ -155,6 +155,39 @@ pub fn entries_url(base: &str) -> String {
     format!("{}/api/v1/log/entries", base.trim_end_matches('/'))
 }
 
+/// POSTs a proposed entry (JSON) to a log's entries endpoint `url`, v1 or v2 alike (`service`
+/// names which in transport errors), and returns the answer when the log accepted it: a 409
+/// names the entry already there, any other status but 200 and 201 is a refusal with the log's
+/// own words.
+pub(super) fn post_entry(
+    service: &'static str,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<http::Answer, Error> {
+    let answer = http::exchange(
+        service,
+        Request {
+            method: reqwest::Method::POST,
+            url,
+            content_type: "application/json",
+            body,
+            bearer: None,
+        },
+    )?;
+    match answer.status {
+        200 | 201 => Ok(answer),
+        409 => Err(Error::Conflict {
+            url: url.to_owned(),
+            existing: answer.location.clone().unwrap_or_else(|| answer.excerpt()),
+        }),
+        status => Err(Error::Refused {
+            url: url.to_owned(),
+            status,
+            message: answer.excerpt(),
+        }),
+    }
+}
+
 /// Logs `envelope` (stored as `envelope_json`) signed by `signer_pem` (a PEM public key or
 /// certificate) in the Rekor v1 log at `base`.
 pub fn log_envelope(
@@ -181,30 +214,7 @@ pub fn log_envelope(
         },
     };
     let body = serde_json::to_vec(&proposed).map_err(|_| answer_error("cannot encode"))?;
-    let answer = http::exchange(
-        SERVICE,
-        Request {
-            method: reqwest::Method::POST,
-            url: &url,
-            content_type: "application/json",
-            body,
-            bearer: None,
-        },
-    )?;
-    match answer.status {
-        201 | 200 => {}
-        409 => {
-            let existing = answer.location.clone().unwrap_or_else(|| answer.excerpt());
-            return Err(Error::Conflict { url, existing });
-        }
-        status => {
-            return Err(Error::Refused {
-                url,
-                status,
-                message: answer.excerpt(),
-            });
-        }
-    }
+    let answer = post_entry(SERVICE, &url, body)?;
     let entries: BTreeMap<String, LogEntry> = serde_json::from_slice(&answer.body)
         .map_err(|e| answer_error(&format!("not a log entry: {e}")))?;
     let mut entries = entries.into_values();

@@ -20,8 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use super::http::{self, Request};
-use super::rekor::Error;
+use super::rekor::{self, Error};
 use crate::attest::bundle::TransparencyLogEntry;
 use crate::attest::dsse::{self, Envelope};
 use crate::attest::key::PublicKey;
@@ -95,30 +94,7 @@ pub fn log_envelope(
         "digest": STANDARD.encode(&digest),
         "signature": {"content": STANDARD.encode(&signed.sig), "verifier": verifier_json}
     }});
-    let answer = http::exchange(
-        SERVICE,
-        Request {
-            method: reqwest::Method::POST,
-            url: &url,
-            content_type: "application/json",
-            body: request.to_string().into_bytes(),
-            bearer: None,
-        },
-    )?;
-    match answer.status {
-        200 | 201 => {}
-        409 => {
-            let existing = answer.location.clone().unwrap_or_else(|| answer.excerpt());
-            return Err(Error::Conflict { url, existing });
-        }
-        status => {
-            return Err(Error::Refused {
-                url,
-                status,
-                message: answer.excerpt(),
-            });
-        }
-    }
+    let answer = rekor::post_entry(SERVICE, &url, request.to_string().into_bytes())?;
     let entry = TransparencyLogEntry::from_json(&answer.body)
         .map_err(|e| answer_error(format!("not a transparency log entry: {e}")))?;
     let der = match verifier {
