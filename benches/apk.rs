@@ -10,7 +10,6 @@
 
 use std::hint::black_box;
 use std::io::Read;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use receipts::apk::keyring::Keyring;
@@ -20,38 +19,12 @@ use sha1::{Digest, Sha1};
 
 #[path = "alpine_world.rs"]
 mod alpine_world;
+#[path = "timing.rs"]
+mod timing;
 use alpine_world::WORLD;
+use timing::{Timing, load_average, ratio_row, row, summary, testdata};
 
 const RUNS: usize = 40;
-
-fn testdata(relative: &str) -> PathBuf {
-    let root = match std::env::var_os("RECEIPTS_TESTDATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
-    };
-    root.join(relative)
-}
-
-/// Median and minimum wall time and median CPU time (all threads of this process) of `RUNS`
-/// runs after two warm-ups. The machine is shared: the minimum and the CPU time say more about
-/// the code than the median wall time does.
-#[derive(Clone, Copy)]
-struct Timing {
-    median: Duration,
-    min: Duration,
-    cpu: Duration,
-}
-
-impl std::ops::Add for Timing {
-    type Output = Timing;
-    fn add(self, other: Timing) -> Timing {
-        Timing {
-            median: self.median + other.median,
-            min: self.min + other.min,
-            cpu: self.cpu + other.cpu,
-        }
-    }
-}
 
 /// CPU time of the whole process (every thread), to the nanosecond.
 fn process_cpu() -> Duration {
@@ -71,17 +44,6 @@ fn timed(f: &mut dyn FnMut()) -> (Duration, Duration) {
     (start.elapsed(), process_cpu().saturating_sub(cpu))
 }
 
-fn summary(mut samples: Vec<(Duration, Duration)>) -> Timing {
-    let mut cpu: Vec<Duration> = samples.iter().map(|&(_, cpu)| cpu).collect();
-    cpu.sort();
-    samples.sort();
-    Timing {
-        median: samples[samples.len() / 2].0,
-        min: samples[0].0,
-        cpu: cpu[cpu.len() / 2],
-    }
-}
-
 /// Runs the stages in turn, `RUNS` rounds after two warm-up rounds, so that every stage sees
 /// the same load; returns one timing per stage.
 fn alternate(stages: &mut [&mut dyn FnMut()]) -> Vec<Timing> {
@@ -97,36 +59,6 @@ fn alternate(stages: &mut [&mut dyn FnMut()]) -> Vec<Timing> {
         }
     }
     samples.into_iter().map(summary).collect()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn row(stage: &str, t: Timing) {
-    println!(
-        "| {stage} | {} | {} | {} |",
-        ms(t.median),
-        ms(t.min),
-        ms(t.cpu)
-    );
-}
-
-fn ratio_row(what: &str, t: Timing, floor: Timing) {
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
-    println!(
-        "| {what} | {:.2} | {:.2} | {:.2} |",
-        ratio(t.median, floor.median),
-        ratio(t.min, floor.min),
-        ratio(t.cpu, floor.cpu)
-    );
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn main() {

@@ -28,33 +28,13 @@ use receipts::lock::{Locker, Settings, output};
 
 #[path = "alpine_world.rs"]
 mod alpine_world;
+#[path = "timing.rs"]
+mod timing;
 use alpine_world::WORLD;
+use timing::{Timing, load_average, ratio_row, row, summary, testdata};
 
 const SYNTHETIC_PACKAGES: usize = 50_000;
 const ALPINE_KEY: &str = "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub";
-
-fn testdata(relative: &str) -> PathBuf {
-    let root = match std::env::var_os("RECEIPTS_TESTDATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
-    };
-    let path = root.join(relative);
-    assert!(
-        path.exists(),
-        "missing {} (set RECEIPTS_TESTDATA)",
-        path.display()
-    );
-    path
-}
-
-/// Wall times (median, minimum) and the mean CPU time per run. The machine is shared: the
-/// minimum and the CPU time say more about the code than the median does.
-#[derive(Clone, Copy)]
-struct Timing {
-    median: Duration,
-    min: Duration,
-    cpu: Duration,
-}
 
 fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> Timing {
     black_box(f());
@@ -75,32 +55,9 @@ fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> Timing {
     }
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
 fn header(first: &str) {
     println!("| {first} | median | min | CPU per run |");
     println!("|---|---|---|---|");
-}
-
-fn row(what: &str, t: Timing) {
-    println!(
-        "| {what} | {} | {} | {} |",
-        ms(t.median),
-        ms(t.min),
-        ms(t.cpu)
-    );
-}
-
-fn ratio_row(what: &str, t: Timing, floor: Timing) {
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
-    println!(
-        "| {what} | {:.2} | {:.2} | {:.2} |",
-        ratio(t.median, floor.median),
-        ratio(t.min, floor.min),
-        ratio(t.cpu, floor.cpu)
-    );
 }
 
 /// The floor: read the index file, gunzip every member, check its signature.
@@ -274,13 +231,6 @@ fn children_cpu() -> Duration {
     time(usage.ru_utime) + time(usage.ru_stime)
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
-}
-
 /// `oras-lock show-packages` of apko's alpine-316-dev case (a 25-name world) as a whole process,
 /// against the floor of `gzip -dc APKINDEX.tar.gz | sha1sum` as a whole process (issue 18, item
 /// 3: at most 1.2×); runs alternate so both see the same load. Wall times and the CPU time of
@@ -318,17 +268,7 @@ fn show_packages_process(runs: usize) {
     // The first pair warms the page cache and the binaries.
     floor.remove(0);
     ours.remove(0);
-    let summary = |samples: &mut Vec<(Duration, Duration)>| {
-        let mut cpu: Vec<Duration> = samples.iter().map(|&(_, cpu)| cpu).collect();
-        cpu.sort();
-        samples.sort();
-        Timing {
-            median: samples[runs / 2].0,
-            min: samples[0].0,
-            cpu: cpu[runs / 2],
-        }
-    };
-    let (floor, ours) = (summary(&mut floor), summary(&mut ours));
+    let (floor, ours) = (summary(floor), summary(ours));
     println!(
         "\n`oras-lock show-packages` of alpine-316-dev (25 names -> 133 packages), whole process, {runs} alternated runs; load average {load_before} before, {} after\n",
         load_average()
