@@ -17,7 +17,7 @@
 //! | [`rebuild`] | the audit: compare (identical, equivalent, different), diff, report |
 //! | [`scratch`] | temporary files and directories: locked, removed on drop and on SIGINT/SIGTERM, swept by a later run after a kill |
 //! | [`progress`] | a facade for byte counts of long work (downloads, installs, compression, pushes, pulls, comparisons): library code starts tasks, the CLI installs the reporter that shows them |
-//! | [`parallel`] | an ordered parallel map for batches of I/O-bound jobs (package fetches and reads) |
+//! | [`parallel`] | an ordered parallel map for batches of I/O-bound jobs (package fetches and reads), and a byte budget for what jobs running at once hold in memory |
 //! | [`cli`] | argument definitions and the glue each binary runs; nothing else uses it |
 #![warn(missing_docs)]
 

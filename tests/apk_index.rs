@@ -625,3 +625,161 @@ fn large_indexes_parse_in_order_and_name_the_right_line() {
         lines_before + 2
     );
 }
+
+/// Every index archive of the shared data (`.tar.gz` and `.tgz`), and the plain `APKINDEX`
+/// texts, by path.
+const EVERY_INDEX: &[&str] = &[
+    "chainguard-dev/apko/internal/cli/testdata/packages/aarch64/APKINDEX.tar.gz",
+    "chainguard-dev/apko/internal/cli/testdata/packages/x86_64/APKINDEX.tar.gz",
+    "chainguard-dev/apko/internal/cli/testdata/private_packages/packages/aarch64/APKINDEX.tar.gz",
+    "chainguard-dev/apko/internal/cli/testdata/private_packages/packages/x86_64/APKINDEX.tar.gz",
+    "chainguard-dev/apko/pkg/apk/apk/testdata/signing/APKINDEX.tar.gz",
+    "chainguard-dev/apko/pkg/apk/apk/testdata/alpine-316/APKINDEX.tar.gz",
+    "chainguard-dev/apko/pkg/apk/apk/testdata/rsa256-signed/APKINDEX.tar.gz",
+    "chainguard-dev/apko/pkg/apk/apk/testdata/APKINDEX.tar.gz",
+    "chainguard-dev/apko/pkg/apk/apk/testdata/alpine-317/APKINDEX.tar.gz",
+    "derived/apko/goldens/cacerts/repo/x86_64/APKINDEX.tar.gz",
+    "derived/apko/goldens/layering/repo/x86_64/APKINDEX.tar.gz",
+    "derived/apko/goldens/features/repo/aarch64/APKINDEX.tar.gz",
+    "derived/apko/goldens/features/repo/x86_64/APKINDEX.tar.gz",
+    "wolfi-dev/os/APKINDEX.tar.gz",
+    "wolfi-dev/wolfictl/pkg/dag/testdata/packages/x86_64/APKINDEX.tar.gz",
+    "wolfi-dev/wolfictl/pkg/dag/testdata/cycle/packages/x86_64/APKINDEX.tar.gz",
+    "wolfi-dev/wolfictl/pkg/checks/testdata/diff/APKINDEX.tgz",
+    "wolfi-dev/wolfictl/pkg/apk/testdata/APKINDEX.tar.gz",
+    "chainguard-dev/apko/internal/cli/testdata/base_image/metadata/aarch64/APKINDEX",
+    "chainguard-dev/apko/internal/cli/testdata/base_image/metadata/x86_64/APKINDEX",
+    "chainguard-dev/apko/pkg/apk/apk/testdata/extracted/APKINDEX",
+    "wolfi-dev/wolfictl/pkg/dag/testdata/cycle/APKINDEX",
+    "wolfi-dev/wolfictl/pkg/apk/testdata/APKINDEX",
+];
+
+/// The `APKINDEX` text of an archive, read by the `tar` and `flate2` crates (not by ours), or
+/// the file itself when it is text.
+fn apkindex_text(relative: &str) -> Vec<u8> {
+    use std::io::Read as _;
+    let raw = bytes(relative);
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return raw;
+    }
+    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(&raw[..]));
+    for entry in archive.entries().expect("tar entries") {
+        let mut entry = entry.expect("tar entry");
+        if entry.path().expect("entry path").as_os_str() == "APKINDEX" {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text).expect("APKINDEX entry");
+            return text;
+        }
+    }
+    panic!("{relative}: no APKINDEX entry");
+}
+
+/// A reader that hands out `steps` bytes at a time, cycling, so that pieces end at different
+/// places and the parser meets them at different moments.
+struct Steps<'a> {
+    text: &'a [u8],
+    steps: &'a [usize],
+    at: usize,
+}
+
+impl std::io::Read for Steps<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let step = self.steps[self.at % self.steps.len()].min(buf.len());
+        self.at += 1;
+        let n = step.min(self.text.len());
+        buf[..n].copy_from_slice(&self.text[..n]);
+        self.text = &self.text[n..];
+        Ok(n)
+    }
+}
+
+/// Parsing while the text arrives (pieces parsed by a helper thread and by the reader, records
+/// moved onto one list in order) gives exactly what parsing the whole text gives, for every
+/// index we have, however the reads are cut; and reading an archive gives the same records.
+#[test]
+fn streamed_parsing_equals_whole_parsing_for_every_index() {
+    let mut pieces_seen = 0;
+    for relative in EVERY_INDEX {
+        let text = apkindex_text(relative);
+        let whole = index::parse_text(&text).expect("text parses");
+        assert!(!whole.is_empty(), "{relative}: no packages");
+        if text.len() > 256 * 1024 {
+            pieces_seen += 1;
+        }
+        for steps in [&[usize::MAX][..], &[1_000, 7_919, 65_536], &[131_072, 17]] {
+            let reader = Steps {
+                text: &text,
+                steps,
+                at: 0,
+            };
+            let (streamed, read) = index::parse_from(reader).expect("streamed text parses");
+            assert_eq!(read, text.len() as u64, "{relative}");
+            assert!(
+                streamed == whole,
+                "{relative}, reads of {steps:?}: records differ"
+            );
+        }
+        if relative.ends_with(".gz") {
+            let archive = signed::read_unverified(&bytes(relative), relative).expect("archive");
+            assert!(
+                archive.packages == whole,
+                "{relative}: archive records differ"
+            );
+        }
+    }
+    assert!(
+        pieces_seen >= 2,
+        "expected indexes large enough to cut in pieces"
+    );
+}
+
+/// Errors in text that arrives in many pieces name the line in the whole text, and the first
+/// error in the text wins over a later one, whichever thread parses which piece.
+#[test]
+fn streamed_parsing_names_the_first_errors_line_in_the_whole_text() {
+    let record = |i: usize| format!("P:pkg{i}\nV:1.{i}-r0\nD:so:libc.musl-x86_64.so.1\n\n");
+    let mut text = String::new();
+    let mut count = 0;
+    while text.len() < 900 * 1024 {
+        text.push_str(&record(count));
+        count += 1;
+    }
+    let line_of = |text: &str, at: usize| text[..at].matches('\n').count() + 1;
+    let malformed = |text: &mut String, at: usize| {
+        let at = text[..at].rfind("\n\n").map_or(0, |n| n + 2);
+        text.insert_str(at, "P:broken\nnot a field line\n\n");
+        line_of(text, at) + 1
+    };
+    for (early, late) in [(None, 850 * 1024), (Some(300 * 1024), 800 * 1024)] {
+        let mut broken = text.clone();
+        let late_line = malformed(&mut broken, late);
+        let expected = match early {
+            Some(at) => malformed(&mut broken, at),
+            None => late_line,
+        };
+        for steps in [&[usize::MAX][..], &[4_096, 100_003]] {
+            let reader = Steps {
+                text: broken.as_bytes(),
+                steps,
+                at: 0,
+            };
+            match index::parse_from(reader) {
+                Err(index::StreamError::Text(index::Error::Malformed { line, .. })) => {
+                    assert_eq!(line, expected, "reads of {steps:?}")
+                }
+                other => panic!("expected a malformed line {expected}, got {other:?}"),
+            }
+        }
+        let whole = index::parse_text(broken.as_bytes()).expect_err("malformed");
+        assert!(matches!(whole, index::Error::Malformed { line, .. } if line == expected));
+    }
+    // A byte that is not UTF-8 in a middle piece: named by its line too.
+    let mut bytes = text.clone().into_bytes();
+    let at = 500 * 1024;
+    bytes[at] = 0xff;
+    let expected = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    match index::parse_from(&bytes[..]) {
+        Err(index::StreamError::Text(index::Error::Utf8 { line })) => assert_eq!(line, expected),
+        other => panic!("expected a UTF-8 error at line {expected}, got {other:?}"),
+    }
+}
