@@ -595,18 +595,24 @@ fn bad_key_files_are_errors_naming_the_file() {
     ));
 }
 
+/// APKINDEX text of at least `size` bytes: records `pkg0`, `pkg1`, … (and how many).
+fn synthetic_text(size: usize) -> (String, usize) {
+    let mut text = String::new();
+    let mut count = 0;
+    while text.len() < size {
+        text.push_str(&format!(
+            "P:pkg{count}\nV:1.{count}-r0\nD:so:libc.musl-x86_64.so.1\n\n"
+        ));
+        count += 1;
+    }
+    (text, count)
+}
+
 /// A large index is parsed in two halves; errors still name the line in the whole file, and the
 /// packages come out in file order.
 #[test]
 fn large_indexes_parse_in_order_and_name_the_right_line() {
-    use receipts::apk::index;
-    let record = |i: usize| format!("P:pkg{i}\nV:1.{i}-r0\nD:so:libc.musl-x86_64.so.1\n\n");
-    let mut text = String::new();
-    let mut count = 0;
-    while text.len() < 600 * 1024 {
-        text.push_str(&record(count));
-        count += 1;
-    }
+    let (mut text, count) = synthetic_text(600 * 1024);
     let packages = index::parse_text(text.as_bytes()).expect("parse");
     assert_eq!(packages.len(), count);
     assert!(
@@ -737,13 +743,7 @@ fn streamed_parsing_equals_whole_parsing_for_every_index() {
 /// error in the text wins over a later one, whichever thread parses which piece.
 #[test]
 fn streamed_parsing_names_the_first_errors_line_in_the_whole_text() {
-    let record = |i: usize| format!("P:pkg{i}\nV:1.{i}-r0\nD:so:libc.musl-x86_64.so.1\n\n");
-    let mut text = String::new();
-    let mut count = 0;
-    while text.len() < 900 * 1024 {
-        text.push_str(&record(count));
-        count += 1;
-    }
+    let (text, _) = synthetic_text(900 * 1024);
     let line_of = |text: &str, at: usize| text[..at].matches('\n').count() + 1;
     let malformed = |text: &mut String, at: usize| {
         let at = text[..at].rfind("\n\n").map_or(0, |n| n + 2);
