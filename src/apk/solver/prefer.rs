@@ -31,16 +31,26 @@ pub(super) struct Filter<'t> {
     pub installed: Option<PkgId>,
 }
 
-/// Why `filter` would drop a candidate, or `None` when it keeps it.
-fn rejection(
+/// Why `filter` drops a candidate, before any text is made for it: `filter` runs for every
+/// constraint of every walk and only needs the verdict; the words are for error messages.
+enum Rejected {
+    Disqualified,
+    Pinned,
+    NoRequiredVersion,
+    InvalidVersion,
+    VersionMismatch,
+}
+
+/// Whether `filter` drops candidate `id`, and why; `None` when it keeps it.
+fn check(
     table: &Table<'_>,
     dq: &[Option<Reason>],
     id: PkgId,
     filter: &Filter<'_>,
     required: Option<&Version>,
-) -> Option<Reason> {
-    if let Some(Some(reason)) = dq.get(id as usize) {
-        return Some(reason.clone());
+) -> Option<Rejected> {
+    if dq.get(id as usize).is_some_and(Option::is_some) {
+        return Some(Rejected::Disqualified);
     }
     let pin = table.pin(id);
     if !pin.is_empty()
@@ -48,22 +58,16 @@ fn rejection(
         && pin != filter.prefer_pin
         && filter.installed.is_none_or(|i| !table.same_url(i, id))
     {
-        return Some(Reason::Pinned {
-            pin: pin.to_owned(),
-        });
+        return Some(Rejected::Pinned);
     }
     if filter.term.op == Operator::Any {
         return None;
     }
     let Some(required) = required else {
-        return Some(Reason::VersionMismatch {
-            constraint: constraint_text(filter.term),
-        });
+        return Some(Rejected::NoRequiredVersion);
     };
     let Some(actual) = table.version(id) else {
-        return Some(Reason::InvalidVersion {
-            version: table.package(id).version.to_string(),
-        });
+        return Some(Rejected::InvalidVersion);
     };
     if filter.term.op.admits(actual, required) {
         return None;
@@ -77,8 +81,28 @@ fn rejection(
             return None;
         }
     }
-    Some(Reason::VersionMismatch {
-        constraint: constraint_text(filter.term),
+    Some(Rejected::VersionMismatch)
+}
+
+/// Why `filter` would drop a candidate, in words, or `None` when it keeps it.
+fn rejection(
+    table: &Table<'_>,
+    dq: &[Option<Reason>],
+    id: PkgId,
+    filter: &Filter<'_>,
+    required: Option<&Version>,
+) -> Option<Reason> {
+    Some(match check(table, dq, id, filter, required)? {
+        Rejected::Disqualified => dq.get(id as usize).cloned().flatten()?,
+        Rejected::Pinned => Reason::Pinned {
+            pin: table.pin(id).to_owned(),
+        },
+        Rejected::InvalidVersion => Reason::InvalidVersion {
+            version: table.package(id).version.to_string(),
+        },
+        Rejected::NoRequiredVersion | Rejected::VersionMismatch => Reason::VersionMismatch {
+            constraint: constraint_text(filter.term),
+        },
     })
 }
 
@@ -111,10 +135,7 @@ pub(super) fn filter(
     }
     let mut passed = Vec::with_capacity(list.len());
     for &id in list {
-        if dq.get(id as usize).is_some_and(Option::is_some) {
-            continue;
-        }
-        if rejection(table, dq, id, filter, required).is_none() {
+        if check(table, dq, id, filter, required).is_none() {
             passed.push(id);
         }
     }
