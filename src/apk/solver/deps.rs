@@ -5,6 +5,8 @@
 //! order ([`super::prefer`]). Reproduces apko `getPackageDependencies` and the install_if part of
 //! `GetPackageWithDependencies` (`pkg/apk/apk/repo.go`), reference/apko-format.md §4.5.
 
+use std::collections::hash_map::Entry;
+
 use super::error::Error;
 use super::prefer::{Existing, Filter, Origins, Preference};
 use super::table::{Dep, FastMap, NameId, PkgId};
@@ -247,20 +249,31 @@ impl<'a> Run<'_, 'a> {
     /// The de-duplication and install_if step of `GetPackageWithDependencies`.
     pub(super) fn with_install_if(&self, walked: &[PkgId]) -> Vec<PkgId> {
         let table = self.table;
-        let mut added: FastMap<&str, PkgId> = FastMap::default();
+        // By interned name: every package's name is interned, so a text names an added package
+        // exactly when it interns to that package's name (and the walk hashes no text).
+        let mut added: FastMap<NameId, PkgId> = FastMap::default();
         let mut deps = Vec::with_capacity(walked.len());
         for &id in walked {
-            let name = table.package(id).name.as_str();
-            if !added.contains_key(name) {
-                added.insert(name, id);
+            if let Entry::Vacant(slot) = added.entry(table.entry(id).name) {
+                slot.insert(id);
                 deps.push(id);
             }
         }
+        let added_as = |added: &FastMap<NameId, PkgId>, text: &str| {
+            table
+                .names
+                .get(text)
+                .and_then(|name| added.get(name))
+                .copied()
+        };
         // apko ranges over a Go map here (random order, packages added meanwhile may or may not
         // be visited); we visit in install order, including packages added on the way.
         let mut at = 0;
         while let Some(&dep) = deps.get(at) {
             at += 1;
+            if !table.may_trigger_install_if(table.entry(dep).name) {
+                continue;
+            }
             let package = table.package(dep);
             let triggered = match table.install_if.get(package.name.as_str()) {
                 Some(list) => Some(list),
@@ -272,17 +285,16 @@ impl<'a> Run<'_, 'a> {
             for &candidate in triggered {
                 let conditions = &table.package(candidate).install_if;
                 let all_met = conditions.iter().all(|condition| {
-                    if added.contains_key(condition.as_str()) {
+                    if added_as(&added, condition).is_some() {
                         return true;
                     }
                     let term = Term::parse(condition, &table.names);
-                    added.get(term.name_text.as_ref()).is_some_and(|&a| {
+                    added_as(&added, &term.name_text).is_some_and(|a| {
                         !term.conflict && table.package(a).version.as_str() == term.version_text
                     })
                 });
-                let name = table.package(candidate).name.as_str();
-                if all_met && !added.contains_key(name) {
-                    added.insert(name, candidate);
+                if all_met && let Entry::Vacant(slot) = added.entry(table.entry(candidate).name) {
+                    slot.insert(candidate);
                     deps.push(candidate);
                 }
             }

@@ -122,6 +122,10 @@ pub(super) struct Table<'a> {
     offsets: Vec<u32>,
     candidates: Vec<PkgId>,
     pub install_if: FastMap<&'a str, Vec<PkgId>>,
+    /// By name: whether any `install_if` key is that name, or that name then `=` (a pinned
+    /// version), so the only keys a package of that name can trigger. Most names are in no
+    /// key; checking here spares the walk the two text lookups (one formatted) per package.
+    install_if_names: Vec<bool>,
 }
 
 /// The source text a [`Table`] is built from: a repository's URL, pin and packages.
@@ -148,6 +152,7 @@ impl<'a> Table<'a> {
             offsets: Vec::new(),
             candidates: Vec::new(),
             install_if: FastMap::default(),
+            install_if_names: Vec::new(),
         };
         // (name, package) pairs in nameMap order; rows are formed by a stable counting sort.
         let mut rows: Vec<(NameId, PkgId)> = Vec::with_capacity(total + provided);
@@ -206,7 +211,28 @@ impl<'a> Table<'a> {
             }
         }
         (table.offsets, table.candidates) = rows_by_name(&rows, table.name_texts.len());
+        table.install_if_names = vec![false; table.name_texts.len()];
+        for key in table.install_if.keys() {
+            // Every prefix before an `=`, and the whole key: a name may hold `=` itself.
+            let prefixes = key.match_indices('=').map(|(at, _)| &key[..at]);
+            for name in prefixes.chain([*key]) {
+                if let Some(&id) = table.names.get(name)
+                    && let Some(flag) = table.install_if_names.get_mut(id as usize)
+                {
+                    *flag = true;
+                }
+            }
+        }
         table
+    }
+
+    /// Whether a package named `name` can be the key of an `install_if` condition, as its name
+    /// or as `name=version`.
+    pub(super) fn may_trigger_install_if(&self, name: NameId) -> bool {
+        self.install_if_names
+            .get(name as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     fn intern(&mut self, name: &'a str) -> NameId {
