@@ -6,6 +6,9 @@
 //! declare struct fields in Go struct order and use ordered maps (`BTreeMap<String, _>` sorts
 //! keys bytewise, as Go sorts map keys).
 //!
+//! Also Go's one rule for reading JSON that serde lacks: `null` leaves a field's zero value
+//! ([`null_as_zero`]), used by apko's configurations and the OCI documents alike.
+//!
 //! Not for: deciding which fields exist or are omitted (the types in `config` do that).
 //! Reproduces reference/apko-format.md §10.1 and §3.2 (MarshalIndent).
 
@@ -144,6 +147,16 @@ pub fn to_vec_go<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 /// (apko's lock writer appends one itself).
 pub fn to_vec_go_pretty<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
     encode(value, GoFormatter::indented())
+}
+
+/// Go decodes `null` into any field as "leave the zero value"; anything else decodes normally.
+/// For `#[serde(deserialize_with = ...)]`.
+pub fn null_as_zero<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[cfg(test)]

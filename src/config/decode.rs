@@ -115,13 +115,7 @@ fn skip_quoted(
 }
 
 /// `null` → the type's zero value; anything else decodes normally.
-pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
+pub(crate) use crate::codec::json::null_as_zero as nullable;
 
 /// Parses an integer literal the way yaml.v3 does after removing `_`: Go's `ParseInt(s, 0, 64)`
 /// (`0x`, `0o`, `0b` prefixes; a leading `0` means octal; optional sign).

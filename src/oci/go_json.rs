@@ -42,13 +42,7 @@ impl Default for GoTime {
 }
 
 /// Go decodes `null` into any field as "leave the zero value".
-pub(super) fn nul<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
+pub(super) use crate::codec::json::null_as_zero as nul;
 
 /// Go's `omitempty`: false, 0, and empty strings, slices and maps are left out.
 pub(super) trait GoEmpty {
