@@ -42,7 +42,7 @@ pub use attestation::Verification;
 pub use error::Error;
 
 use super::checked::{self, Checked};
-use super::{Named, Options, Report, Side};
+use super::{Options, Report, Side};
 use crate::apk::repository;
 use crate::build::pipeline::{self, Built};
 use crate::oci::{self, Digest, Reference, Store};
@@ -295,25 +295,12 @@ fn compare(
         root: built.digest(),
         trusted: true,
     };
-    let rebuilt_name = rebuilt_store.name();
-    super::compare::compare_checked(
-        Named {
-            side: rebuilt,
-            role: "rebuilt",
-            image: &rebuilt_name,
+    super::compare_published_checked(published, image, rebuilt, &options, checked).map_err(
+        |source| Error::Compare {
+            image: image.to_owned(),
+            source: Box::new(source),
         },
-        Named {
-            side: published,
-            role: "published",
-            image,
-        },
-        &options,
-        checked,
     )
-    .map_err(|source| Error::Compare {
-        image: image.to_owned(),
-        source: Box::new(source),
-    })
 }
 
 /// Pushes the rebuild to `target` (under its tag, when it names one); returns its digest.

@@ -200,8 +200,26 @@ pub fn compare_published(
     rebuilt: Side<'_>,
     options: &Options,
 ) -> Result<Report, Error> {
+    compare_published_checked(
+        published,
+        published_name,
+        rebuilt,
+        options,
+        &Default::default(),
+    )
+}
+
+/// [`compare_published`], taking the published layers found in `checked` as already decoded
+/// (the audit checks them while it rebuilds).
+fn compare_published_checked(
+    published: Side<'_>,
+    published_name: &str,
+    rebuilt: Side<'_>,
+    options: &Options,
+    checked: &checked::Checked,
+) -> Result<Report, Error> {
     let rebuilt_name = rebuilt.store.name();
-    compare::compare(
+    compare::compare_checked(
         Named {
             side: rebuilt,
             role: "rebuilt",
@@ -213,6 +231,7 @@ pub fn compare_published(
             image: published_name,
         },
         options,
+        checked,
     )
 }
 
