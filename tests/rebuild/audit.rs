@@ -56,6 +56,19 @@ pub(super) fn key_pair(dir: &Path, name: &str) -> (String, String) {
     (path("key"), path("pub"))
 }
 
+/// A release as a pipeline makes one: apko's golden configuration built and pushed to `image`
+/// by the binary (packages cached in `cache`), its `--locked-out` predicate written to
+/// `predicate` and attested to the image with `key`.
+pub(super) fn release(image: &str, cache: &Path, predicate: &Path, key: &str) {
+    let (cache_arg, predicate_arg) = (cache.display().to_string(), predicate.display().to_string());
+    let mut args = vec!["build", "testdata/apko.yaml", "-o", image, "--offline"];
+    args.extend(["--cache-dir", &cache_arg, "--locked-out", &predicate_arg]);
+    args.extend(TITLE_VENDOR);
+    let built = binary(&upstream_dir(), &args);
+    assert!(built.status.success(), "{}", describe(&built));
+    attest(image, predicate, key);
+}
+
 pub(super) fn attest(image: &str, predicate: &Path, key: &str) {
     let predicate = predicate.display().to_string();
     let output = binary(
@@ -108,14 +121,7 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
 
     // build → publish → attest → audit: identical.
     let image = format!("{}:v1", server.repository("golden"));
-    let mut args = vec!["build", "testdata/apko.yaml", "-o", &image, "--offline"];
-    let cache_arg = cache.display().to_string();
-    let predicate_arg = predicate.display().to_string();
-    args.extend(["--cache-dir", &cache_arg, "--locked-out", &predicate_arg]);
-    args.extend(TITLE_VENDOR);
-    let built = binary(&upstream_dir(), &args);
-    assert!(built.status.success(), "{}", describe(&built));
-    attest(&image, &predicate, &key);
+    release(&image, &cache, &predicate, &key);
     let output = audit(&image, &public, &cache, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let text = String::from_utf8_lossy(&output.stdout);
@@ -243,8 +249,7 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
 
     // A layer re-compressed by gzip: equivalent.
     let regzipped = Fixture::golden();
-    let tar = fixture::gunzip(&regzipped.layer("amd64"));
-    regzipped.replace_layer("amd64", &fixture::real_gzip(&tar, None), None);
+    regzipped.regzip("amd64");
     let equivalent = publish(&server, &regzipped, "regzipped");
     attest(&equivalent, &predicate, &key);
     let output = audit(&equivalent, &public, &cache, &[]);
@@ -253,16 +258,7 @@ fn build_attest_audit_identical_equivalent_different_and_failures() {
 
     // A file added to a published layer: different, and the diff names it.
     let added = Fixture::golden();
-    let tar = fixture::add_file(
-        &fixture::gunzip(&added.layer("arm64")),
-        "etc/backdoor",
-        b"!",
-    );
-    added.replace_layer(
-        "arm64",
-        &fixture::real_gzip(&tar, None),
-        Some(Digest::of(&tar)),
-    );
+    added.add_file("arm64", "etc/backdoor", b"!");
     let different = publish(&server, &added, "added");
     attest(&different, &predicate, &key);
     let output = audit(&different, &public, &cache, &[]);

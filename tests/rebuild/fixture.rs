@@ -105,6 +105,20 @@ impl Fixture {
         self.blob(&Digest::parse(manifest["layers"][0]["digest"].as_str().unwrap()).unwrap())
     }
 
+    /// Adds a regular file `name` holding `content` to the platform's first layer, recompressed
+    /// with `gzip` and its diff_id rewritten: an image whose files differ from the rebuild's.
+    pub fn add_file(&self, architecture: &str, name: &str, content: &[u8]) {
+        let tar = add_file(&gunzip(&self.layer(architecture)), name, content);
+        self.replace_layer(architecture, &real_gzip(&tar, None), Some(Digest::of(&tar)));
+    }
+
+    /// Recompresses the platform's first layer with `gzip` (same tar, other gzip bytes): an image
+    /// equivalent to the rebuild's but not identical.
+    pub fn regzip(&self, architecture: &str) {
+        let tar = gunzip(&self.layer(architecture));
+        self.replace_layer(architecture, &real_gzip(&tar, None), None);
+    }
+
     /// Replaces the platform's first layer with `blob`; with `diff_id`, also rewrites the
     /// config's first diff_id. Manifest and index are rewritten to the new digests.
     pub fn replace_layer(&self, architecture: &str, blob: &[u8], diff_id: Option<Digest>) {

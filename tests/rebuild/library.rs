@@ -19,7 +19,7 @@ use receipts::oci::{Digest, Reference};
 use receipts::rebuild::audit::{self, Audited, Event, Settings, Target, Verification};
 use receipts::rebuild::{self, Verdict};
 
-use super::audit::{TITLE_VENDOR, attest, binary, describe, key_pair, publish, upstream_dir};
+use super::audit::{attest, key_pair, publish, release, upstream_dir};
 use super::fixture::{self, Fixture};
 use crate::support::registry::Registry as Server;
 
@@ -84,13 +84,7 @@ fn the_audit_as_a_library_call_identical_different_and_refused() {
 
     // Released: built, pushed and attested through the binary.
     let image = format!("{}:v1", server.repository("golden"));
-    let (cache_arg, predicate_arg) = (cache.display().to_string(), predicate.display().to_string());
-    let mut args = vec!["build", "testdata/apko.yaml", "-o", &image, "--offline"];
-    args.extend(["--cache-dir", &cache_arg, "--locked-out", &predicate_arg]);
-    args.extend(TITLE_VENDOR);
-    let built = binary(&upstream_dir(), &args);
-    assert!(built.status.success(), "{}", describe(&built));
-    attest(&image, &predicate, &signing_key);
+    release(&image, &cache, &predicate, &signing_key);
 
     // Identical, kept in a directory and republished.
     let policy = key_policy(&public);
@@ -138,16 +132,7 @@ fn the_audit_as_a_library_call_identical_different_and_refused() {
 
     // Different: a file added to a published layer, named by the diff.
     let added = Fixture::golden();
-    let tar = fixture::add_file(
-        &fixture::gunzip(&added.layer("arm64")),
-        "etc/backdoor",
-        b"!",
-    );
-    added.replace_layer(
-        "arm64",
-        &fixture::real_gzip(&tar, None),
-        Some(Digest::of(&tar)),
-    );
+    added.add_file("arm64", "etc/backdoor", b"!");
     let different = publish(&server, &added, "added");
     attest(&different, &predicate, &signing_key);
     let (result, _) = audit_image(&different, &verified, &settings(&cache));
@@ -209,13 +194,7 @@ fn a_published_layer_that_does_not_match_its_digest_fails_the_audit_naming_it() 
     let (signing_key, public) = key_pair(dir, "signer");
     let predicate = dir.join("predicate.json");
     let image = format!("{}:v1", server.repository("golden"));
-    let (cache_arg, predicate_arg) = (cache.display().to_string(), predicate.display().to_string());
-    let mut args = vec!["build", "testdata/apko.yaml", "-o", &image, "--offline"];
-    args.extend(["--cache-dir", &cache_arg, "--locked-out", &predicate_arg]);
-    args.extend(TITLE_VENDOR);
-    let built = binary(&upstream_dir(), &args);
-    assert!(built.status.success(), "{}", describe(&built));
-    attest(&image, &predicate, &signing_key);
+    release(&image, &cache, &predicate, &signing_key);
 
     let front = Proxy::hostile(server.host(), |method, path| {
         (method == "GET" && path.ends_with(&format!("/blobs/{}", fixture::AMD64_LAYER))).then(
